@@ -1,0 +1,291 @@
+"""Who said it: actor name normalisation and per-actor aggregation of quote scores.
+
+The API and the batch scorer both call `ActorNames` and `ActorAggregator`, so "Trump",
+"Donald Trump" and "President Trump" land on one row everywhere.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from training import SENTIMENT_LABELS, STANCE_LABELS, QuoteScore
+
+# Honorifics and offices that precede a name; longest first so "Prime Minister" beats "Minister".
+_TITLES = sorted(
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "dr",
+        "prof",
+        "professor",
+        "sir",
+        "dame",
+        "lord",
+        "lady",
+        "rev",
+        "reverend",
+        "president",
+        "vice president",
+        "vice-president",
+        "prime minister",
+        "deputy prime minister",
+        "first minister",
+        "chancellor",
+        "minister",
+        "foreign minister",
+        "defence minister",
+        "defense minister",
+        "secretary",
+        "secretary of state",
+        "defence secretary",
+        "defense secretary",
+        "senator",
+        "sen",
+        "rep",
+        "representative",
+        "congressman",
+        "congresswoman",
+        "governor",
+        "gov",
+        "mayor",
+        "general",
+        "gen",
+        "admiral",
+        "king",
+        "queen",
+        "prince",
+        "princess",
+        "pope",
+        "ambassador",
+        "commissioner",
+        "judge",
+        "justice",
+        "speaker",
+        "chairman",
+        "chairwoman",
+        "premier",
+        "sheikh",
+        "emir",
+        "former",
+        "us",
+        "u.s.",
+        "german",
+        "french",
+        "russian",
+        "british",
+        "ukrainian",
+    ],
+    key=len,
+    reverse=True,
+)
+_TITLE_PATTERN = re.compile(
+    r"^(?:(?:" + "|".join(re.escape(t) for t in _TITLES) + r")\.?\s+)+", re.IGNORECASE
+)
+_MISSING = {"", "none", "null", "nan", "unknown", "n/a"}
+
+
+def actor_key(name: str) -> str:
+    """The comparison key of a name: no accents, no case, single spaces."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^\w\s'-]", " ", plain).casefold().split())
+
+
+def strip_titles(name: str) -> str:
+    """The name without leading titles: 'President Barack Obama' -> 'Barack Obama'."""
+    cleaned = " ".join(name.split())
+    stripped = _TITLE_PATTERN.sub("", cleaned)
+    return stripped or cleaned
+
+
+def read_aliases(path: str | Path | None = None) -> dict[str, str]:
+    """Alias -> canonical name from a CSV (`alias,canonical`); default $STANCE_ACTOR_ALIASES."""
+    path = path or os.environ.get("STANCE_ACTOR_ALIASES")
+    if not path:
+        return {}
+    aliases = {}
+    with open(path, encoding="utf-8-sig", newline="") as stream:
+        for line, row in enumerate(csv.reader(stream), start=1):
+            if not row or (
+                line == 1 and [c.strip().lower() for c in row[:2]] == ["alias", "canonical"]
+            ):
+                continue
+            if len(row) < 2 or not row[0].strip() or not row[1].strip():
+                raise ValueError(f"{path}:{line}: expected 'alias,canonical', got {row!r}")
+            aliases[actor_key(strip_titles(row[0]))] = " ".join(row[1].split())
+    return aliases
+
+
+class ActorNames:
+    """Maps raw actor strings to canonical display names (one rule for API and batch)."""
+
+    def __init__(self, aliases: dict[str, str] | None = None):
+        self.aliases = aliases if aliases is not None else read_aliases()
+        self._display: dict[str, str] = {}
+
+    def canonical(self, raw: str | None) -> str | None:
+        """Canonical display name, or None when the actor is missing ('None', empty)."""
+        if raw is None or str(raw).strip().casefold() in _MISSING:
+            return None
+        name = strip_titles(str(raw))
+        key = actor_key(name)
+        if key in self.aliases:
+            return self.aliases[key]
+        # Spellings that differ only in case or accents share the first display form seen.
+        return self._display.setdefault(key, name)
+
+    def merge_short_forms(self, names: list[str]) -> dict[str, str]:
+        """Map each name to its fuller form when unambiguous: 'Obama' -> 'Barack Obama'."""
+        full_by_surname: dict[str, set[str]] = defaultdict(set)
+        for name in names:
+            parts = actor_key(name).split()
+            if len(parts) > 1:
+                full_by_surname[parts[-1]].add(name)
+        merged = {}
+        for name in names:
+            parts = actor_key(name).split()
+            fuller = full_by_surname.get(parts[-1], set()) if len(parts) == 1 else set()
+            merged[name] = next(iter(fuller)) if len(fuller) == 1 else name
+        return merged
+
+
+@dataclass
+class _Tally:
+    quotes: float = 0
+    labels: Counter = field(default_factory=Counter)
+    net: float = 0.0
+    confidence: float = 0.0
+    sentiment: Counter = field(default_factory=Counter)
+    sentiment_net: float = 0.0
+    first_date: str | None = None
+    last_date: str | None = None
+
+    def add(self, stance, sentiment, date: str | None, weight: float) -> None:
+        probabilities = stance.probabilities
+        self.quotes += weight
+        self.labels[stance.label] += weight
+        self.net += weight * (probabilities["favor"] - probabilities["against"])
+        self.confidence += weight * max(probabilities.values())
+        if sentiment is not None:
+            self.sentiment[sentiment.label] += weight
+            self.sentiment_net += weight * (
+                sentiment.probabilities["positive"] - sentiment.probabilities["negative"]
+            )
+        if date:
+            self.first_date = min(self.first_date or date, date)
+            self.last_date = max(self.last_date or date, date)
+
+
+@dataclass(frozen=True)
+class ActorSummary:
+    """Where one actor stands on one target (optionally within one period)."""
+
+    actor: str
+    target: str
+    period: str | None
+    quotes: int
+    counts: dict[str, int]
+    net_stance: float
+    mean_confidence: float
+    sentiment: dict
+    first_date: str | None
+    last_date: str | None
+
+    @property
+    def stance(self) -> str:
+        """The most frequent label (ties go to favor, then against)."""
+        return max(
+            STANCE_LABELS, key=lambda label: (self.counts[label], -STANCE_LABELS.index(label))
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "actor": self.actor,
+            "target": self.target,
+            "period": self.period,
+            "quotes": self.quotes,
+            "counts": self.counts,
+            "stance": self.stance,
+            "net_stance": self.net_stance,
+            "mean_confidence": self.mean_confidence,
+            "sentiment": self.sentiment,
+            "first_date": self.first_date,
+            "last_date": self.last_date,
+        }
+
+
+class ActorAggregator:
+    """Accumulates quote scores per (actor, target[, period]) in memory bounded by actors."""
+
+    def __init__(self, names: ActorNames | None = None, by: str | None = None):
+        if by not in (None, "month", "year"):
+            raise ValueError(f"by must be 'month' or 'year', not {by!r}")
+        self.names = names or ActorNames()
+        self.by = by
+        self._tallies: dict[tuple[str, str, str | None], _Tally] = defaultdict(_Tally)
+
+    def add(
+        self, actor: str | None, score: QuoteScore, date: str | None = None, weight: float = 1.0
+    ) -> str | None:
+        """Count one scored quote; returns the canonical actor (None: not counted)."""
+        canonical = self.names.canonical(actor)
+        if canonical is None:
+            return None
+        day = str(date)[:10] if date else None
+        period = None
+        if self.by and day:
+            period = day[:7] if self.by == "month" else day[:4]
+        for target, stance in score.stances.items():
+            self._tallies[(canonical, target, period)].add(stance, score.sentiment, day, weight)
+        return canonical
+
+    def summaries(self) -> list[ActorSummary]:
+        """One summary per actor, target and period; short forms merged; most quoted first."""
+        merged = self.names.merge_short_forms(sorted({key[0] for key in self._tallies}))
+        combined: dict[tuple[str, str, str | None], _Tally] = defaultdict(_Tally)
+        for (actor, target, period), tally in self._tallies.items():
+            _merge(combined[(merged[actor], target, period)], tally)
+        result = [_summary(key, tally) for key, tally in combined.items()]
+        return sorted(result, key=lambda s: (-s.quotes, s.actor, s.target, s.period or ""))
+
+
+def _merge(into: _Tally, tally: _Tally) -> None:
+    into.quotes += tally.quotes
+    into.labels.update(tally.labels)
+    into.net += tally.net
+    into.confidence += tally.confidence
+    into.sentiment.update(tally.sentiment)
+    into.sentiment_net += tally.sentiment_net
+    for date in (tally.first_date, tally.last_date):
+        if date:
+            into.first_date = min(into.first_date or date, date)
+            into.last_date = max(into.last_date or date, date)
+
+
+def _summary(key, tally: _Tally) -> ActorSummary:
+    actor, target, period = key
+    scored = sum(tally.sentiment.values())
+    return ActorSummary(
+        actor=actor,
+        target=target,
+        period=period,
+        quotes=round(tally.quotes),
+        counts={label: round(tally.labels[label]) for label in STANCE_LABELS},
+        net_stance=round(tally.net / tally.quotes, 4),
+        mean_confidence=round(tally.confidence / tally.quotes, 4),
+        sentiment={
+            "counts": {label: round(tally.sentiment[label]) for label in SENTIMENT_LABELS},
+            "net": round(tally.sentiment_net / scored, 4) if scored else None,
+        },
+        first_date=tally.first_date,
+        last_date=tally.last_date,
+    )

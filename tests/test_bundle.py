@@ -1,0 +1,155 @@
+"""Training, bundles on disk, verification before unpickling, determinism."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import SEEDS
+from training import (
+    BundleError,
+    Embedder,
+    StanceModel,
+    UnknownTargetError,
+    cross_validate,
+    load_bundle,
+    read_labeled_csv,
+    write_bundle,
+)
+from training.embedding import resolve_model_path
+
+TEXTS = [
+    "Allies must lift defence budgets to three percent of GDP without delay.",
+    "We should invite Moscow back to the table and ease the sanctions.",
+]
+
+
+@pytest.fixture(scope="module")
+def small_quotes(tmp_path_factory):
+    """About 130 seed quotes: 15 per stance label and target and 12 per sentiment."""
+    seeds = pd.read_csv(SEEDS / "quotes.csv")
+    chosen = set(seeds.groupby(["target", "stance"]).head(15)["id"])
+    chosen |= set(seeds.groupby("sentiment").head(24)["id"])
+    path = tmp_path_factory.mktemp("data") / "small.csv"
+    seeds[seeds["id"].isin(chosen)].to_csv(path, index=False)
+    return read_labeled_csv([path])
+
+
+def small_model(embedder) -> StanceModel:
+    return StanceModel(embedder=embedder, calibration_folds=3)
+
+
+@pytest.fixture(scope="module")
+def fitted(small_quotes, embedder):
+    return small_model(embedder).fit(small_quotes)
+
+
+def test_scores_have_every_target_and_probabilities_summing_to_one(fitted):
+    scores = fitted.score(TEXTS)
+    assert len(scores) == 2
+    for score in scores:
+        assert set(score.stances) == {"nato_spending", "russia_rapprochement"}
+        for stance in [*score.stances.values(), score.sentiment]:
+            assert sum(stance.probabilities.values()) == pytest.approx(1, abs=1e-4)
+            assert stance.label == max(stance.probabilities, key=stance.probabilities.get)
+
+
+def test_flat_columns_follow_the_design_names(fitted):
+    columns = fitted.score(TEXTS[:1])[0].to_columns()
+    assert list(columns)[:4] == [
+        "nato_spending_stance",
+        "nato_spending_favor",
+        "nato_spending_against",
+        "nato_spending_none",
+    ]
+    assert {"sentiment", "sentiment_positive", "sentiment_negative", "sentiment_neutral"} <= set(
+        columns
+    )
+
+
+def test_unknown_target_is_refused_with_the_known_ones(fitted):
+    with pytest.raises(UnknownTargetError, match=r"climate.*knows nato_spending"):
+        fitted.score(TEXTS, ["climate"])
+
+
+def test_round_trip_gives_identical_scores(fitted, small_quotes, embedder, tmp_path):
+    path = write_bundle(fitted, small_quotes, None, tmp_path, "round")
+    loaded = load_bundle("round", root=tmp_path, embedder=embedder)
+    assert loaded.manifest["version"] == "round"
+    assert [s.to_dict() for s in loaded.model.score(TEXTS)] == [
+        s.to_dict() for s in fitted.score(TEXTS)
+    ]
+    manifest = json.loads((path / "manifest.json").read_text())
+    assert manifest["embedding"]["fingerprint"] == embedder.spec.fingerprint
+    assert manifest["data"]["sha256"] == small_quotes.sha256
+    assert (path / "card.md").is_file()
+
+
+def test_tampered_model_file_is_refused(fitted, small_quotes, embedder, tmp_path):
+    path = write_bundle(fitted, small_quotes, None, tmp_path, "tampered")
+    with open(path / "model.joblib", "ab") as stream:
+        stream.write(b"\0")
+    with pytest.raises(BundleError, match="does not match its manifest"):
+        load_bundle("tampered", root=tmp_path, embedder=embedder)
+
+
+def test_other_embedding_model_is_refused(fitted, small_quotes, tmp_path):
+    """Same architecture and dimension, CLS instead of mean pooling: a different model."""
+    other = tmp_path / "cls-pooling"
+    shutil.copytree(resolve_model_path(), other)
+    pooling = json.loads((other / "1_Pooling/config.json").read_text())
+    pooling.update(pooling_mode_cls_token=True, pooling_mode_mean_tokens=False)
+    (other / "1_Pooling/config.json").write_text(json.dumps(pooling))
+    write_bundle(fitted, small_quotes, None, tmp_path / "models", "mine")
+    with pytest.raises(BundleError, match="embedding model mismatch"):
+        load_bundle("mine", root=tmp_path / "models", embedder=Embedder(str(other)))
+
+
+def test_bundle_outside_the_models_directory_is_refused(fitted, small_quotes, embedder, tmp_path):
+    path = write_bundle(fitted, small_quotes, None, tmp_path / "elsewhere", "stray")
+    with pytest.raises(BundleError, match="only loaded from the models directory"):
+        load_bundle(path, root=tmp_path / "models", embedder=embedder)
+
+
+def test_failed_write_leaves_nothing_behind(fitted, small_quotes, tmp_path):
+    unpicklable = small_model(fitted.embedder).fit(small_quotes)
+    unpicklable.heads_["nato_spending"].callback = lambda: None  # joblib cannot pickle a lambda
+    with pytest.raises(Exception, match=r"lambda|pickle"):
+        write_bundle(unpicklable, small_quotes, None, tmp_path, "broken")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_bundle_is_not_replaced_without_asking(fitted, small_quotes, tmp_path):
+    write_bundle(fitted, small_quotes, None, tmp_path, "same")
+    with pytest.raises(BundleError, match="--force"):
+        write_bundle(fitted, small_quotes, None, tmp_path, "same")
+    assert write_bundle(fitted, small_quotes, None, tmp_path, "same", replace=True).is_dir()
+
+
+def test_identical_data_and_seed_give_identical_predictions(small_quotes, embedder, tmp_path):
+    first = small_model(embedder).fit(small_quotes)
+    second = small_model(embedder).fit(small_quotes)
+    for target in first.targets_:
+        batch = first.embed(TEXTS)
+        assert np.array_equal(
+            first.predict_proba(batch, target), second.predict_proba(batch, target)
+        )
+    joblib.dump(first, tmp_path / "a.joblib")
+    joblib.dump(second, tmp_path / "b.joblib")
+    assert (tmp_path / "a.joblib").read_bytes() == (tmp_path / "b.joblib").read_bytes()
+
+
+def test_cross_validation_reports_every_metric_per_target(small_quotes, embedder):
+    metrics = cross_validate(small_model(embedder), small_quotes, folds=3, seed=1)
+    for head in ("nato_spending", "russia_rapprochement", "all"):
+        m = metrics["stance"][head]
+        assert 0 <= m["f_avg"] <= 1
+        assert set(m["per_class"]) == {"favor", "against", "none"}
+        assert sum(map(sum, m["confusion"])) == m["n"]
+    assert metrics["stance"]["all"]["n"] == len(small_quotes.frame)
+    assert metrics["sentiment"]["n"] == small_quotes.frame["text"].nunique()

@@ -1,0 +1,133 @@
+"""The `stance` command line: output and exit codes (0 ok, 2 bad input, 1 internal failure)."""
+
+from __future__ import annotations
+
+import json
+
+import joblib
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from service.cli import main
+from tests.conftest import SEEDS
+from training.bundle import sha256_file
+
+
+@pytest.fixture(scope="module")
+def small_csv(tmp_path_factory):
+    seeds = pd.read_csv(SEEDS / "quotes.csv")
+    chosen = set(seeds.groupby(["target", "stance"]).head(12)["id"])
+    chosen |= set(seeds.groupby("sentiment").head(24)["id"])
+    path = tmp_path_factory.mktemp("cli") / "small.csv"
+    seeds[seeds["id"].isin(chosen)].to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory, small_csv):
+    """A models directory holding one bundle trained through the CLI."""
+    root = tmp_path_factory.mktemp("models")
+    result = run(
+        [
+            "train",
+            str(small_csv),
+            "--out",
+            str(root),
+            "--name",
+            "small",
+            "--cv",
+            "3",
+            "--min-per-class",
+            "5",
+        ],
+        root,
+    )
+    assert result.exit_code == 0, result.output
+    return root, result
+
+
+def run(args, models_dir):
+    return CliRunner().invoke(main, args, env={"STANCE_MODELS_DIR": str(models_dir)})
+
+
+def test_train_prints_metrics_and_the_bundle_path(models):
+    root, result = models
+    assert "pooled" in result.output
+    assert f"bundle: {root / 'small'}" in result.output
+    assert (root / "small" / "manifest.json").is_file()
+
+
+def test_train_on_bad_data_exits_2_naming_the_line_and_writes_nothing(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,target,stance\nhello,nato_spending,perhaps\n")
+    out = tmp_path / "out"
+    result = run(["train", str(bad), "--out", str(out)], out)
+    assert result.exit_code == 2
+    assert f"{bad}:2, column 'stance'" in result.output
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_evaluate_json_reports_pooled_f_avg(models, small_csv):
+    root, _ = models
+    result = run(["evaluate", "--model", "small", str(small_csv), "--json"], root)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.output)
+    assert 0 <= metrics["stance"]["all"]["f_avg"] <= 1
+    assert metrics["stance"]["all"]["n"] == len(pd.read_csv(small_csv))
+
+
+def test_predict_prints_each_target_and_sentiment(models):
+    root, _ = models
+    result = run(
+        [
+            "predict",
+            "We must spend far more on our armies.",
+            "--actor",
+            "a minister",
+            "--model",
+            "small",
+            "--json",
+        ],
+        root,
+    )
+    assert result.exit_code == 0, result.output
+    score = json.loads(result.output)
+    assert score["actor"] == "a minister"
+    assert set(score["stance"]) == {"nato_spending", "russia_rapprochement"}
+    assert score["sentiment"]["label"] in {"positive", "negative", "neutral"}
+
+
+def test_predict_unknown_target_exits_2(models):
+    root, _ = models
+    result = run(["predict", "text", "--model", "small", "--targets", "climate"], root)
+    assert result.exit_code == 2
+    assert "unknown target" in result.output
+
+
+def test_missing_bundle_exits_2(models):
+    root, _ = models
+    result = run(["predict", "text", "--model", "nope"], root)
+    assert result.exit_code == 2
+    assert "no bundle" in result.output
+
+
+def test_models_lists_bundles_with_their_metrics(models):
+    root, _ = models
+    result = run(["models"], root)
+    assert result.exit_code == 0
+    assert "small" in result.output
+
+
+def test_internal_failure_exits_1(models, tmp_path):
+    """A bundle whose verified pickle is not a model: a failure of ours, not of the input."""
+    root, _ = models
+    broken = root / "broken"
+    broken.mkdir()
+    joblib.dump({"not": "a model"}, broken / "model.joblib")
+    manifest = json.loads((root / "small" / "manifest.json").read_text())
+    manifest["model_sha256"] = sha256_file(broken / "model.joblib")
+    (broken / "manifest.json").write_text(json.dumps(manifest))
+    result = run(["predict", "text", "--model", "broken"], root)
+    assert result.exit_code == 1
+    assert "internal failure" in result.output

@@ -1,0 +1,225 @@
+"""Model bundles on disk: written atomically with a manifest, verified before unpickling."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import joblib
+
+from training.card import write_card
+from training.data import SENTIMENT_LABELS, STANCE_LABELS, LabeledQuotes
+from training.embedding import Embedder, get_embedder
+from training.model import StanceModel
+
+MODEL_FILE = "model.joblib"
+MANIFEST_FILE = "manifest.json"
+DEFAULT_BUNDLE = "default"
+TARGET_DESCRIPTIONS = {
+    "nato_spending": "Raising NATO / European defence spending",
+    "russia_rapprochement": "Normalising relations with Russia: dialogue, G7/G8 return, "
+    "sanctions relief",
+}
+_VERSIONED = ("scikit-learn", "sentence-transformers", "torch", "numpy", "joblib", "quote-stance")
+
+
+class BundleError(RuntimeError):
+    """A bundle that is missing, outside the models directory, tampered with or incompatible."""
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A verified, loaded model with its manifest."""
+
+    path: Path
+    manifest: dict
+    model: StanceModel
+
+    @property
+    def version(self) -> str:
+        return self.manifest["version"]
+
+
+def models_dir() -> Path:
+    """The configured models directory: $STANCE_MODELS_DIR, else the project's `models/`."""
+    configured = os.environ.get("STANCE_MODELS_DIR")
+    if configured:
+        return Path(configured).resolve()
+    project = Path(__file__).resolve().parents[1] / "models"
+    return project if project.is_dir() else Path.cwd().resolve() / "models"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_bundle(
+    model: StanceModel,
+    quotes: LabeledQuotes,
+    metrics: dict | None,
+    out_dir: Path | None = None,
+    name: str | None = None,
+    *,
+    replace: bool = False,
+) -> Path:
+    """Write `model` as `out_dir/name` through a temporary directory renamed into place."""
+    out_dir = Path(out_dir or models_dir())
+    out_dir.mkdir(parents=True, exist_ok=True)
+    created = datetime.now(UTC)
+    name = name or f"stance-{created:%Y%m%d-%H%M%S}-{quotes.sha256[:8]}"
+    final = out_dir / name
+    if final.exists() and not replace:
+        raise BundleError(f"{final} exists; choose another --name or pass --force to replace it")
+    staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=out_dir))
+    try:
+        joblib.dump(model, staging / MODEL_FILE, compress=3)
+        manifest = _manifest(
+            model, quotes, metrics, name, created, sha256_file(staging / MODEL_FILE)
+        )
+        (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
+        write_card(staging, manifest)
+        _swap_into_place(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return final
+
+
+def _swap_into_place(staging: Path, final: Path) -> None:
+    if not final.exists():
+        os.rename(staging, final)
+        return
+    retired = final.with_name(f".tmp-retired-{final.name}-{os.getpid()}")
+    os.rename(final, retired)
+    os.rename(staging, final)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def _manifest(model, quotes, metrics, name, created, model_sha256) -> dict:
+    counts = quotes.counts()
+    return {
+        "version": name,
+        "created_at": created.isoformat(timespec="seconds"),
+        "targets": [
+            {
+                "id": t,
+                "description": TARGET_DESCRIPTIONS.get(t, ""),
+                "labels": list(STANCE_LABELS),
+                "training_counts": counts[t],
+            }
+            for t in model.targets_
+        ],
+        "sentiment_labels": list(SENTIMENT_LABELS) if model.sentiment_head_ is not None else [],
+        "embedding": {
+            "name": model.embedding_.name,
+            "dimension": model.embedding_.dimension,
+            "fingerprint": model.embedding_.fingerprint,
+        },
+        "recipe": {
+            k: list(v) if isinstance(v, tuple) else v
+            for k, v in model.get_params().items()
+            if k != "embedder"
+        },
+        "data": {
+            "sha256": quotes.sha256,
+            "files": [Path(f).name for f in quotes.files],
+            "rows": len(quotes.frame),
+            "quotes": int(quotes.frame["text"].nunique()),
+            "sentiment_rows": len(quotes.sentiment_rows()),
+        },
+        "metrics": metrics,
+        "versions": {"python": platform.python_version()}
+        | {package: _version(package) for package in _VERSIONED},
+        "model_sha256": model_sha256,
+    }
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def resolve_bundle(name_or_path: str | Path | None = None, root: Path | None = None) -> Path:
+    """The bundle directory for a name or path, which must lie inside the models directory."""
+    root = (root or models_dir()).resolve()
+    name_or_path = name_or_path or os.environ.get("STANCE_MODEL") or DEFAULT_BUNDLE
+    candidate = Path(name_or_path)
+    path = candidate if candidate.is_absolute() or candidate.exists() else root / candidate
+    path = path.resolve()
+    if not path.is_relative_to(root):
+        raise BundleError(
+            f"refusing to load {path}: bundles are pickles and are only loaded from the models "
+            f"directory {root} (set STANCE_MODELS_DIR to use another)"
+        )
+    if not (path / MANIFEST_FILE).is_file():
+        raise BundleError(
+            f"no bundle at {path} (missing {MANIFEST_FILE}); `stance models` lists them"
+        )
+    return path
+
+
+def read_manifest(path: Path) -> dict:
+    try:
+        return json.loads((path / MANIFEST_FILE).read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise BundleError(f"unreadable manifest in {path}: {error}") from error
+
+
+def load_bundle(
+    name_or_path: str | Path | None = None,
+    *,
+    root: Path | None = None,
+    embedder: Embedder | None = None,
+) -> Bundle:
+    """Verify the SHA-256 and the embedding fingerprint, then unpickle the model."""
+    path = resolve_bundle(name_or_path, root)
+    manifest = read_manifest(path)
+    model_file = path / MODEL_FILE
+    if not model_file.is_file():
+        raise BundleError(f"{model_file} is missing")
+    actual = sha256_file(model_file)
+    if actual != manifest.get("model_sha256"):
+        raise BundleError(
+            f"{model_file} does not match its manifest (SHA-256 {actual[:12]}… expected "
+            f"{str(manifest.get('model_sha256'))[:12]}…): the bundle was modified; "
+            "retrain or restore it"
+        )
+    recorded = manifest["embedding"]
+    embedder = embedder or get_embedder(recorded["name"])
+    spec = embedder.spec
+    if (spec.fingerprint, spec.dimension) != (recorded["fingerprint"], recorded["dimension"]):
+        raise BundleError(
+            f"embedding model mismatch: bundle {path.name} was trained on {recorded['name']!r} "
+            f"(fingerprint {recorded['fingerprint']}, dim {recorded['dimension']}) but "
+            f"{spec.name!r} gives fingerprint {spec.fingerprint}, dim {spec.dimension}"
+        )
+    model = joblib.load(model_file)
+    model.embedder = embedder
+    return Bundle(path=path, manifest=manifest, model=model)
+
+
+def list_bundles(root: Path | None = None) -> list[dict]:
+    """Manifests of every bundle in the models directory, newest first."""
+    root = root or models_dir()
+    manifests = []
+    for manifest_path in sorted(root.glob(f"*/{MANIFEST_FILE}")):
+        if manifest_path.parent.name.startswith("."):
+            continue
+        manifest = read_manifest(manifest_path.parent)
+        manifest["path"] = str(manifest_path.parent)
+        manifests.append(manifest)
+    return sorted(manifests, key=lambda m: m.get("created_at", ""), reverse=True)

@@ -1,0 +1,360 @@
+"""Reading and validating labeled stance CSVs (the input of `stance train` and `evaluate`)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from charset_normalizer import from_bytes
+
+STANCE_LABELS = ("favor", "against", "none")
+SENTIMENT_LABELS = ("positive", "negative", "neutral")
+DEFAULT_MIN_PER_CLASS = 10
+
+# Header names recognised without options, first match wins; SemEval files use Tweet/Target/Stance.
+COLUMN_ALIASES = {
+    "text": ("text", "tweet", "quote", "quotation"),
+    "target": ("target",),
+    "stance": ("stance", "label"),
+    "sentiment": ("sentiment",),
+}
+
+
+@dataclass(frozen=True)
+class DataIssue:
+    """One problem in an input file, located by file, 1-based line and column."""
+
+    file: str
+    line: int
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        column = f", column '{self.column}'" if self.column else ""
+        return f"{self.file}:{self.line}{column}: {self.message}"
+
+
+class DataError(ValueError):
+    """Labeled data that cannot be used; `issues` lists every problem found."""
+
+    def __init__(self, issues: list[DataIssue]):
+        self.issues = issues
+        shown = "\n".join(f"  {issue}" for issue in issues[:50])
+        more = f"\n  ... and {len(issues) - 50} more" if len(issues) > 50 else ""
+        super().__init__(f"{len(issues)} problem(s) in the labeled data:\n{shown}{more}")
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which input columns hold the text, target, stance and sentiment; None = recognise."""
+
+    text: str | None = None
+    target: str | None = None
+    stance: str | None = None
+    sentiment: str | None = None
+    fixed_target: str | None = None  # every row is about this target (file has no target column)
+
+
+@dataclass
+class LabeledQuotes:
+    """Validated long-format training rows: one row per (quote, target)."""
+
+    frame: pd.DataFrame  # columns: text, target, stance, sentiment (str or None), file, line
+    files: list[str]
+    sha256: str
+    encodings: dict[str, str]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def targets(self) -> list[str]:
+        return sorted(self.frame["target"].unique())
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Training rows per target and stance label."""
+        return {
+            target: {label: int((rows["stance"] == label).sum()) for label in STANCE_LABELS}
+            for target, rows in self.frame.groupby("target")
+        }
+
+    def sentiment_rows(self) -> pd.DataFrame:
+        """One row per distinct labeled text with its sentiment."""
+        rows = self.frame.dropna(subset=["sentiment"])
+        return rows.drop_duplicates(subset=["text"])[["text", "sentiment"]]
+
+
+def target_id(name: str) -> str:
+    """A target's identifier in column names: 'Hillary Clinton' -> 'hillary_clinton'."""
+    return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
+
+
+def normalise_label(value: str, allowed: tuple[str, ...]) -> str | None:
+    """Lower-cased label if it is one of `allowed`, else None ('FAVOR' -> 'favor')."""
+    label = value.strip().lower()
+    return label if label in allowed else None
+
+
+def decode(raw: bytes, encoding: str | None) -> tuple[str, str]:
+    """Text of a file and the encoding used: given, UTF-8 (BOM or not), or detected 8-bit."""
+    if encoding:
+        return raw.decode(encoding), encoding
+    try:
+        return raw.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        best = from_bytes(raw).best()
+        guess = best.encoding if best is not None else "cp1252"
+        if guess.replace("_", "").lower() in {"utf8", "ascii"}:
+            guess = "cp1252"
+        return raw.decode(guess, errors="strict"), guess
+
+
+def read_labeled_csv(
+    paths: list[str | Path],
+    mapping: ColumnMapping | None = None,
+    *,
+    encoding: str | None = None,
+    min_per_class: int = DEFAULT_MIN_PER_CLASS,
+    require_min: bool = True,
+    strict_duplicates: bool = False,
+    deduplicate: bool = True,
+) -> LabeledQuotes:
+    """Read and validate labeled CSVs; DataError names file, line and column of each issue."""
+    mapping = mapping or ColumnMapping()
+    issues: list[DataIssue] = []
+    rows: list[dict] = []
+    encodings: dict[str, str] = {}
+    warnings: list[str] = []
+    for path in map(Path, paths):
+        try:
+            raw = path.read_bytes()
+        except OSError as error:
+            issues.append(DataIssue(str(path), 0, None, f"cannot read file: {error.strerror}"))
+            continue
+        try:
+            text, used = decode(raw, encoding)
+        except (UnicodeDecodeError, LookupError) as error:
+            issues.append(DataIssue(str(path), 1, None, f"cannot decode as {encoding}: {error}"))
+            continue
+        encodings[str(path)] = used
+        if used != "utf-8":
+            warnings.append(f"{path}: not UTF-8, read as {used}")
+        rows.extend(_parse_rows(str(path), text, mapping, issues))
+    if deduplicate and not issues:
+        rows = _drop_duplicates(rows, issues, warnings, strict_duplicates)
+    if not rows and not issues:
+        issues.append(DataIssue(str(paths[0]) if paths else "-", 1, None, "no labeled rows"))
+    frame = pd.DataFrame(rows, columns=["text", "target", "stance", "sentiment", "file", "line"])
+    if require_min and not issues:
+        issues.extend(_class_minimum_issues(frame, min_per_class))
+    if issues:
+        raise DataError(issues)
+    return LabeledQuotes(
+        frame=frame,
+        files=[str(p) for p in paths],
+        sha256=_content_hash(frame),
+        encodings=encodings,
+        warnings=warnings,
+    )
+
+
+def _parse_rows(file: str, text: str, mapping: ColumnMapping, issues: list[DataIssue]):
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        issues.append(DataIssue(file, 1, None, "file is empty; expected a header row"))
+        return
+    except csv.Error as error:
+        issues.append(DataIssue(file, 1, None, f"malformed CSV: {error}"))
+        return
+    columns = _resolve_columns(file, header, mapping, issues)
+    if columns is None:
+        return
+    line = reader.line_num
+    while True:
+        start = line + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            issues.append(DataIssue(file, start, None, f"malformed CSV: {error}"))
+            return
+        line = reader.line_num
+        if not any(cell.strip() for cell in record):
+            continue
+        if len(record) != len(header):
+            issues.append(
+                DataIssue(file, start, None, f"has {len(record)} fields, header has {len(header)}")
+            )
+            continue
+        row = _validate_row(file, start, dict(zip(header, record, strict=True)), columns, issues)
+        if row is not None:
+            yield row
+
+
+def _resolve_columns(file, header, mapping, issues) -> dict[str, str | None] | None:
+    """Map each role (text, target, stance, sentiment) to a header name."""
+    by_lower = {name.strip().lower(): name for name in header}
+    resolved: dict[str, str | None] = {}
+    for role, aliases in COLUMN_ALIASES.items():
+        chosen = getattr(mapping, role)
+        if role == "target" and mapping.fixed_target:
+            resolved[role] = None
+            continue
+        if chosen is not None:
+            if chosen.lower() not in by_lower:
+                issues.append(
+                    DataIssue(file, 1, chosen, f"column not found; header has {', '.join(header)}")
+                )
+                return None
+            resolved[role] = by_lower[chosen.lower()]
+            continue
+        found = next((by_lower[a] for a in aliases if a in by_lower), None)
+        if found is None and role != "sentiment":
+            issues.append(
+                DataIssue(
+                    file,
+                    1,
+                    role,
+                    f"required column missing; header has {', '.join(header)} "
+                    f"(name it with --{role}-column)",
+                )
+            )
+            return None
+        resolved[role] = found
+    resolved["fixed_target"] = mapping.fixed_target
+    return resolved
+
+
+def _validate_row(file, line, record, columns, issues) -> dict | None:
+    before = len(issues)
+    text = record[columns["text"]].strip()
+    if not text:
+        issues.append(DataIssue(file, line, columns["text"], "text is empty"))
+    target_name = record[columns["target"]] if columns["target"] else columns["fixed_target"]
+    target = target_id(target_name)
+    if not target:
+        issues.append(DataIssue(file, line, columns["target"], "target is empty"))
+    stance_raw = record[columns["stance"]]
+    stance = normalise_label(stance_raw, STANCE_LABELS)
+    if stance is None:
+        issues.append(
+            DataIssue(
+                file,
+                line,
+                columns["stance"],
+                f"{stance_raw!r} is not a stance label; expected favor, against or none",
+            )
+        )
+    sentiment = None
+    if columns["sentiment"] is not None and record[columns["sentiment"]].strip():
+        sentiment_raw = record[columns["sentiment"]]
+        sentiment = normalise_label(sentiment_raw, SENTIMENT_LABELS)
+        if sentiment is None:
+            issues.append(
+                DataIssue(
+                    file,
+                    line,
+                    columns["sentiment"],
+                    f"{sentiment_raw!r} is not a sentiment label; "
+                    "expected positive, negative or neutral (or leave it empty)",
+                )
+            )
+    if len(issues) > before:
+        return None
+    return {
+        "text": text,
+        "target": target,
+        "stance": stance,
+        "sentiment": sentiment,
+        "file": file,
+        "line": line,
+    }
+
+
+def _drop_duplicates(
+    rows: list[dict], issues: list[DataIssue], warnings: list[str], strict: bool
+) -> list[dict]:
+    """Keep one of identical rows; rows labeling one text differently are dropped and reported.
+
+    Real benchmark files contain such conflicts, so by default they are warnings (both rows are
+    left out of training); with `strict` they are errors.
+    """
+    by_key: dict[tuple[str, str], list[dict]] = {}
+    for row in rows:
+        key = (" ".join(row["text"].split()).casefold(), row["target"])
+        by_key.setdefault(key, []).append(row)
+    kept, repeated = [], 0
+    for group in by_key.values():
+        first = group[0]
+        conflicts = [
+            DataIssue(
+                row["file"],
+                row["line"],
+                role,
+                f"conflicting duplicate: {row[role]!r} here, {first[role]!r} for the same "
+                f"text and target at {first['file']}:{first['line']}",
+            )
+            for row in group[1:]
+            for role in ("stance", "sentiment")
+            if None not in (row[role], first[role]) and row[role] != first[role]
+        ]
+        repeated += len(group) - 1
+        if not conflicts:
+            kept.append(first)
+        elif strict:
+            issues.extend(conflicts)
+        else:
+            warnings.extend(f"{c} (all rows of this text left out)" for c in conflicts)
+    if repeated:
+        warnings.append(f"{repeated} duplicate row(s) of an earlier text and target")
+    return kept
+
+
+def _class_minimum_issues(frame: pd.DataFrame, min_per_class: int) -> list[DataIssue]:
+    issues = []
+    for target, rows in frame.groupby("target"):
+        counts = Counter(rows["stance"])
+        short = [label for label in STANCE_LABELS if counts[label] < min_per_class]
+        if short:
+            shown = ", ".join(f"{label}={counts[label]}" for label in STANCE_LABELS)
+            first = rows.iloc[0]
+            issues.append(
+                DataIssue(
+                    first["file"],
+                    int(first["line"]),
+                    "stance",
+                    f"target {target!r} has too few examples ({shown}); at least "
+                    f"{min_per_class} per class are needed (lower it with --min-per-class)",
+                )
+            )
+    sentiments = Counter(frame.dropna(subset=["sentiment"]).drop_duplicates("text")["sentiment"])
+    if sentiments and any(sentiments[label] < min_per_class for label in SENTIMENT_LABELS):
+        shown = ", ".join(f"{label}={sentiments[label]}" for label in SENTIMENT_LABELS)
+        first = frame.dropna(subset=["sentiment"]).iloc[0]
+        issues.append(
+            DataIssue(
+                first["file"],
+                int(first["line"]),
+                "sentiment",
+                f"too few sentiment examples ({shown}); at least {min_per_class} per class",
+            )
+        )
+    return issues
+
+
+def _content_hash(frame: pd.DataFrame) -> str:
+    """SHA-256 of the validated rows, independent of file names and row order."""
+    digest = hashlib.sha256()
+    ordered = frame.sort_values(["target", "text"])
+    for text, target, stance, sentiment in ordered[
+        ["text", "target", "stance", "sentiment"]
+    ].itertuples(index=False):
+        digest.update(f"{text}\x1f{target}\x1f{stance}\x1f{sentiment or ''}\x1e".encode())
+    return digest.hexdigest()

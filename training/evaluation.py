@@ -1,0 +1,124 @@
+"""Honest evaluation: cross-validation grouped by quote, and scoring of held-out data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    precision_recall_fscore_support,
+)
+from sklearn.model_selection import StratifiedGroupKFold
+
+from training.data import SENTIMENT_LABELS, STANCE_LABELS, LabeledQuotes
+from training.model import QuoteBatch, StanceModel
+
+POOLED = "all"  # the key of the metrics pooled over every target (the official TweetEval F_avg)
+
+
+def label_metrics(gold, predicted, labels: tuple[str, ...]) -> dict:
+    """Accuracy, macro-F1, per-class precision/recall/F1/support and the confusion matrix."""
+    gold, predicted = list(gold), list(predicted)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        gold, predicted, labels=list(labels), zero_division=0
+    )
+    return {
+        "n": len(gold),
+        "accuracy": round(float(accuracy_score(gold, predicted)), 4),
+        "macro_f1": round(
+            float(f1_score(gold, predicted, labels=list(labels), average="macro", zero_division=0)),
+            4,
+        ),
+        "per_class": {
+            label: {
+                "precision": round(float(p), 4),
+                "recall": round(float(r), 4),
+                "f1": round(float(f), 4),
+                "support": int(s),
+            }
+            for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)
+        },
+        "labels": list(labels),
+        "confusion": confusion_matrix(gold, predicted, labels=list(labels)).tolist(),
+    }
+
+
+def stance_metrics(gold, predicted) -> dict:
+    """Label metrics plus F_avg: the mean F1 of favor and against (SemEval-2016 / TweetEval)."""
+    metrics = label_metrics(gold, predicted, STANCE_LABELS)
+    per_class = metrics["per_class"]
+    metrics["f_avg"] = round((per_class["favor"]["f1"] + per_class["against"]["f1"]) / 2, 4)
+    return metrics
+
+
+def report(stance_rows: pd.DataFrame, sentiment_rows: pd.DataFrame | None) -> dict:
+    """Metrics per target, pooled over targets, and for sentiment, from gold/predicted columns."""
+    stance = {
+        target: stance_metrics(rows["stance"], rows["predicted"])
+        for target, rows in stance_rows.groupby("target", sort=True)
+    }
+    stance[POOLED] = stance_metrics(stance_rows["stance"], stance_rows["predicted"])
+    result = {"stance": stance, "sentiment": None}
+    if sentiment_rows is not None and len(sentiment_rows):
+        result["sentiment"] = label_metrics(
+            sentiment_rows["sentiment"], sentiment_rows["predicted"], SENTIMENT_LABELS
+        )
+    return result
+
+
+def evaluate(model: StanceModel, quotes: LabeledQuotes) -> dict:
+    """Metrics of a fitted model on labeled (held-out) data; targets the model lacks are skipped."""
+    frame = quotes.frame[quotes.frame["target"].isin(model.targets_)].copy()
+    texts = frame["text"].unique().tolist()
+    batch = model.embed(texts)
+    scores = dict(
+        zip(texts, model.score(texts, sorted(frame["target"].unique()), batch), strict=True)
+    )
+    frame["predicted"] = [
+        scores[t].stances[g].label for t, g in zip(frame["text"], frame["target"], strict=True)
+    ]
+    sentiment = quotes.sentiment_rows().copy()
+    if model.sentiment_head_ is not None and len(sentiment):
+        extra = [t for t in sentiment["text"] if t not in scores]
+        scores.update(zip(extra, model.score(extra, []), strict=True))
+        sentiment["predicted"] = [scores[t].sentiment.label for t in sentiment["text"]]
+    else:
+        sentiment = None
+    result = report(frame, sentiment)
+    result["skipped_targets"] = sorted(set(quotes.targets) - set(model.targets_))
+    return result
+
+
+def cross_validate(
+    model: StanceModel, quotes: LabeledQuotes, folds: int = 5, seed: int = 0
+) -> dict:
+    """K-fold metrics; every row of one quote lands in the same fold, so no quote leaks."""
+    frame = quotes.frame.reset_index(drop=True)
+    texts = frame["text"].unique().tolist()
+    vectors = dict(zip(texts, model._embedder().encode(texts), strict=True))
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    strata = frame["target"] + "/" + frame["stance"]
+    predicted = pd.Series(index=frame.index, dtype=object)
+    sentiment_predicted: dict[str, str] = {}
+    for train_index, test_index in splitter.split(frame, strata, groups=frame["text"]):
+        train = LabeledQuotes(frame.iloc[train_index], quotes.files, "", quotes.encodings)
+        fold_model = clone(model).set_params(embedder=model._embedder()).fit(train, vectors)
+        test = frame.iloc[test_index]
+        fold_texts = test["text"].unique().tolist()
+        batch = QuoteBatch(fold_texts, np.stack([vectors[t] for t in fold_texts]))
+        targets = sorted(set(test["target"]) & set(fold_model.targets_))
+        scores = dict(zip(fold_texts, fold_model.score(fold_texts, targets, batch), strict=True))
+        for index, text, target in zip(test.index, test["text"], test["target"], strict=True):
+            predicted[index] = scores[text].stances[target].label
+            if scores[text].sentiment is not None:
+                sentiment_predicted[text] = scores[text].sentiment.label
+    frame = frame.assign(predicted=predicted)
+    sentiment = quotes.sentiment_rows()
+    sentiment = sentiment.assign(predicted=sentiment["text"].map(sentiment_predicted))
+    result = report(frame, sentiment if len(sentiment) else None)
+    result["folds"] = folds
+    result["seed"] = seed
+    return result
