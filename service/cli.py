@@ -40,7 +40,8 @@ BAD_INPUT = (
     PermissionError,
     IsADirectoryError,
 )
-console = Console(stderr=False, highlight=False)
+# Not on a terminal (pipes, CI logs): wide enough that target names are never cut.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 errors = Console(stderr=True, highlight=False)
 
 
@@ -265,7 +266,7 @@ def print_metrics(metrics: dict, title: str) -> None:
     for head, m in metrics["stance"].items():
         f1 = {label: m["per_class"][label]["f1"] for label in m["per_class"]}
         table.add_row(
-            "pooled (official F_avg)" if head == POOLED else head,
+            "pooled" if head == POOLED else head,
             str(m["n"]),
             _pct(m["f_avg"]),
             _pct(m["macro_f1"]),
@@ -298,6 +299,10 @@ main.add_command(serve)
 from service.batch.cli import score  # noqa: E402
 
 main.add_command(score)
+
+from service.extraction.cli import extract  # noqa: E402
+
+main.add_command(extract)
 
 if __name__ == "__main__":
     main()
