@@ -202,10 +202,17 @@ class ActorSummary:
 
     @property
     def stance(self) -> str:
-        """The most frequent label (ties go to favor, then against)."""
-        return max(
-            STANCE_LABELS, key=lambda label: (self.counts[label], -STANCE_LABELS.index(label))
-        )
+        """The actor's position: favor or against by quotes that take one, else none.
+
+        Quotes labeled none say nothing about the position, so they do not outvote a stance;
+        a tie between favor and against is broken by the net stance score.
+        """
+        favor, against = self.counts["favor"], self.counts["against"]
+        if favor == against == 0:
+            return "none"
+        if favor != against:
+            return "favor" if favor > against else "against"
+        return "favor" if self.net_stance > 0 else "against" if self.net_stance < 0 else "none"
 
     def to_dict(self) -> dict:
         return {

@@ -37,3 +37,16 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"{SHARED} is not present")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def small_seed_csv(tmp_path_factory) -> Path:
+    """About 130 seed quotes (15 per stance label and target, 24 per sentiment): fast to train."""
+    import pandas as pd
+
+    seeds = pd.read_csv(SEEDS / "quotes.csv")
+    chosen = set(seeds.groupby(["target", "stance"]).head(15)["id"])
+    chosen |= set(seeds.groupby("sentiment").head(24)["id"])
+    path = tmp_path_factory.mktemp("seeds") / "small.csv"
+    seeds[seeds["id"].isin(chosen)].to_csv(path, index=False)
+    return path

@@ -7,10 +7,8 @@ import shutil
 
 import joblib
 import numpy as np
-import pandas as pd
 import pytest
 
-from tests.conftest import SEEDS
 from training import (
     BundleError,
     Embedder,
@@ -30,14 +28,8 @@ TEXTS = [
 
 
 @pytest.fixture(scope="module")
-def small_quotes(tmp_path_factory):
-    """About 130 seed quotes: 15 per stance label and target and 12 per sentiment."""
-    seeds = pd.read_csv(SEEDS / "quotes.csv")
-    chosen = set(seeds.groupby(["target", "stance"]).head(15)["id"])
-    chosen |= set(seeds.groupby("sentiment").head(24)["id"])
-    path = tmp_path_factory.mktemp("data") / "small.csv"
-    seeds[seeds["id"].isin(chosen)].to_csv(path, index=False)
-    return read_labeled_csv([path])
+def small_quotes(small_seed_csv):
+    return read_labeled_csv([small_seed_csv])
 
 
 def small_model(embedder) -> StanceModel:

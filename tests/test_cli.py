@@ -10,18 +10,12 @@ import pytest
 from click.testing import CliRunner
 
 from service.cli import main
-from tests.conftest import SEEDS
 from training.bundle import sha256_file
 
 
 @pytest.fixture(scope="module")
-def small_csv(tmp_path_factory):
-    seeds = pd.read_csv(SEEDS / "quotes.csv")
-    chosen = set(seeds.groupby(["target", "stance"]).head(12)["id"])
-    chosen |= set(seeds.groupby("sentiment").head(24)["id"])
-    path = tmp_path_factory.mktemp("cli") / "small.csv"
-    seeds[seeds["id"].isin(chosen)].to_csv(path, index=False)
-    return path
+def small_csv(small_seed_csv):
+    return small_seed_csv
 
 
 @pytest.fixture(scope="module")

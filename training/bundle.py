@@ -28,6 +28,7 @@ TARGET_DESCRIPTIONS = {
     "russia_rapprochement": "Normalising relations with Russia: dialogue, G7/G8 return, "
     "sanctions relief",
 }
+_PROBE_QUOTE = "Allies must spend more on defence, and talks with Moscow should resume."
 _VERSIONED = ("scikit-learn", "sentence-transformers", "torch", "numpy", "joblib", "quote-stance")
 
 
@@ -209,7 +210,19 @@ def load_bundle(
         )
     model = joblib.load(model_file)
     model.embedder = embedder
+    _check_scores(model, path)
     return Bundle(path=path, manifest=manifest, model=model)
+
+
+def _check_scores(model: StanceModel, path: Path) -> None:
+    """Score one probe quote, so a bundle that loads but cannot score is refused at load time."""
+    try:
+        model.score([_PROBE_QUOTE])
+    except Exception as error:
+        raise BundleError(
+            f"bundle {path.name} loads but cannot score ({error!r}); it was probably written by "
+            "an incompatible version of this package: retrain it"
+        ) from error
 
 
 def list_bundles(root: Path | None = None) -> list[dict]:

@@ -1,0 +1,199 @@
+"""Load benchmark of the HTTP service: a real gunicorn on a loopback port, bounded in time.
+
+    python benchmarks/bench_service.py            # full run (~4 min, includes 2 min error phase)
+    python benchmarks/bench_service.py --quick    # ~1 min smoke run
+
+Prints: single-quote p50/p99 latency at concurrency 1; throughput at 16 concurrent clients as
+a ratio of the batch-encode throughput (`model.score` over the same texts in one process,
+best of 1 and all torch threads) measured in the same run; errors during the sustained phase;
+resident memory per worker. Loopback only; the server is stopped with SIGTERM at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import http.client
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def quote_texts() -> list[str]:
+    """Distinct quote texts from the seed training data."""
+    with open(ROOT / "seeds" / "quotes.csv", newline="", encoding="utf-8") as stream:
+        return list(dict.fromkeys(row["text"] for row in csv.DictReader(stream)))
+
+
+def batch_throughput(texts: list[str], repeats: int) -> dict[str, float]:
+    """Quotes/s of `model.score` on all texts at once, with 1 and with all torch threads."""
+    import torch
+
+    from training import load_bundle
+
+    model = load_bundle().model
+    model.score(texts[:64])  # warm up
+    result = {}
+    for threads in sorted({1, os.cpu_count() or 1}):
+        torch.set_num_threads(threads)
+        best = 0.0
+        for _ in range(repeats):
+            started = time.perf_counter()
+            model.score(texts)
+            best = max(best, len(texts) / (time.perf_counter() - started))
+        result[f"{threads} thread(s)"] = best
+    return result
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Session:
+    """One keep-alive connection to the server."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def post(self, body: dict) -> int:
+        payload = json.dumps(body)
+        headers = {"Content-Type": "application/json"}
+        try:
+            self.connection.request("POST", "/stance", payload, headers)
+            response = self.connection.getresponse()
+            response.read()
+            return response.status
+        except (OSError, http.client.HTTPException):
+            self.connection.close()
+            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            raise
+
+
+def wait_ready(port: int, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", "/ready")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit("the server did not become ready")
+
+
+def latency(port: int, texts: list[str], count: int) -> list[float]:
+    session = Session(port)
+    for text in texts[:20]:
+        session.post({"text": text})
+    times = []
+    for i in range(count):
+        started = time.perf_counter()
+        status = session.post({"text": texts[i % len(texts)], "actor": "Speaker"})
+        times.append(time.perf_counter() - started)
+        if status != 200:
+            raise SystemExit(f"latency phase got HTTP {status}")
+    return times
+
+
+def load(port: int, texts: list[str], clients: int, seconds: float) -> tuple[int, int, list]:
+    """Requests done and errors (non-200 or broken connections) by `clients` threads."""
+    done, errors, samples = [0] * clients, [0] * clients, []
+    stop = time.monotonic() + seconds
+
+    def client(n: int) -> None:
+        session = Session(port)
+        i = n * 97
+        while time.monotonic() < stop:
+            i += 1
+            try:
+                status = session.post({"text": texts[i % len(texts)], "actor": f"Speaker {n}"})
+            except (OSError, http.client.HTTPException) as error:
+                errors[n] += 1
+                samples.append(repr(error))
+                continue
+            done[n] += 1
+            if status != 200:
+                errors[n] += 1
+                samples.append(f"HTTP {status}")
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(done), sum(errors), samples[:5]
+
+
+def worker_memory(master_pid: int) -> list[float]:
+    import psutil
+
+    return [c.memory_info().rss / 2**20 for c in psutil.Process(master_pid).children()]
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="short phases (about a minute)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--threads", type=int, default=16)
+    args = parser.parse_args()
+    latency_count, load_seconds, error_seconds = (100, 10, 15) if args.quick else (400, 30, 120)
+
+    texts = quote_texts()
+    print(f"{len(texts)} distinct quotes; {os.cpu_count()} cores; workers={args.workers}")
+    baseline = batch_throughput(texts, repeats=1 if args.quick else 3)
+    best = max(baseline.values())
+    for name, value in baseline.items():
+        print(f"batch encode+score throughput ({name}): {value:.1f} quotes/s")
+
+    port = free_port()
+    command = [sys.executable, "-m", "service.cli", "serve", "--bind", f"127.0.0.1:{port}"]
+    command += ["--workers", str(args.workers), "--threads", str(args.threads)]
+    server = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.DEVNULL)
+    try:
+        wait_ready(port)
+        time.sleep(2)  # let every worker finish loading
+        times = latency(port, texts, latency_count)
+        p50, p99 = percentile(times, 50) * 1000, percentile(times, 99) * 1000
+        print(f"latency, 1 client, 1 quote: p50 {p50:.1f} ms  p99 {p99:.1f} ms  (n={len(times)})")
+
+        done, errors, _ = load(port, texts, 16, load_seconds)
+        rate = done / load_seconds
+        print(
+            f"throughput, 16 clients: {rate:.1f} quotes/s = {rate / best:.2f} x batch throughput "
+            f"({best:.1f} quotes/s) over {load_seconds} s, {errors} errors"
+        )
+
+        done, errors, samples = load(port, texts, 16, error_seconds)
+        print(f"sustained 16 clients for {error_seconds} s: {done} requests, {errors} errors")
+        for sample in samples:
+            print(f"  error: {sample}")
+        memory = worker_memory(server.pid)
+        listed = ", ".join(f"{m:.0f}" for m in memory)
+        print(f"resident memory per worker: {listed} MiB")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        code = server.wait(timeout=60)
+        print(f"server stopped with SIGTERM, exit code {code}")
+
+
+if __name__ == "__main__":
+    main()

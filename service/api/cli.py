@@ -1,0 +1,72 @@
+"""`stance serve`: the HTTP service under gunicorn, or Flask's server with --dev."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+import click
+
+from service.api.config import ConfigError, ServiceConfig
+from service.api.server import ServeOptions, serve_dev, torch_threads_per_worker
+from service.api.server import serve as serve_gunicorn
+
+
+@click.command()
+@click.option(
+    "--bind",
+    default="127.0.0.1:8000",
+    show_default=True,
+    envvar="STANCE_BIND",
+    help="host:port to listen on [env STANCE_BIND].",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=os.cpu_count() or 1,
+    show_default=True,
+    envvar="STANCE_WORKERS",
+    help="Worker processes, each with its own model [env STANCE_WORKERS].",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    envvar="STANCE_THREADS",
+    help="Request threads per worker; their texts share micro-batches [env STANCE_THREADS].",
+)
+@click.option(
+    "--timeout",
+    type=click.IntRange(min=1),
+    default=120,
+    show_default=True,
+    envvar="STANCE_TIMEOUT",
+    help="Seconds before a silent worker is restarted [env STANCE_TIMEOUT].",
+)
+@click.option("--model", help="Bundle name or path in the models directory [env STANCE_MODEL].")
+@click.option(
+    "--torch-threads",
+    type=click.IntRange(min=1),
+    help="Torch threads per worker (default: cores // workers) [env STANCE_TORCH_THREADS].",
+)
+@click.option("--access-log", is_flag=True, help="Log every request to stderr.")
+@click.option("--dev", is_flag=True, help="Run Flask's development server instead of gunicorn.")
+def serve(bind, workers, threads, timeout, model, torch_threads, access_log, dev):
+    """Serve the HTTP API (POST /stance, /model, /health, /ready, /metrics, /docs)."""
+    try:
+        config = ServiceConfig.from_env(model=model, torch_threads=torch_threads)
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from error
+    host, _, port = bind.rpartition(":")
+    if not host or not port.isdigit():
+        raise click.BadParameter(f"expected host:port, got {bind!r}", param_hint="--bind")
+    if dev:
+        if config.torch_threads is None:
+            config = replace(config, torch_threads=torch_threads_per_worker(1))
+        serve_dev(config, host, int(port))
+        return
+    options = ServeOptions(
+        bind=bind, workers=workers, threads=threads, timeout=timeout, access_log=access_log
+    )
+    serve_gunicorn(config, options)

@@ -1,0 +1,98 @@
+"""From a validated request to the response: score quotes, name actors, aggregate per actor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from service.actors import ActorAggregator, ActorNames
+from service.api.batching import MicroBatcher
+from service.api.schema import QuoteInput, StanceRequest
+from training import Bundle, QuoteScore
+
+
+class ArticleModeUnavailable(RuntimeError):
+    """Article mode was requested but quote extraction is not installed."""
+
+
+@dataclass(frozen=True)
+class ScoredQuote:
+    """One quote with its scores and canonical actor (plus extraction fields in article mode)."""
+
+    id: str | int
+    text: str
+    actor: str | None
+    date: str | None
+    score: QuoteScore
+    extracted: dict | None = None
+
+    def to_dict(self) -> dict:
+        out: dict = {"id": self.id, "actor": self.actor, "text": self.text, "date": self.date}
+        if self.extracted is not None:
+            out.update(self.extracted)
+        return out | self.score.to_dict()
+
+
+def article_quotes(article: dict, extract: Callable | None) -> tuple[list[QuoteInput], list]:
+    """The quotes extracted from `article` (speaker as actor) and the raw quotations."""
+    if extract is None:
+        raise ArticleModeUnavailable(
+            "article mode not available: quote extraction (service.extraction) is not installed "
+            "in this service; send 'quotes' with the speakers instead"
+        )
+    try:
+        extracted = extract(article["text"])
+    except ImportError as error:
+        raise ArticleModeUnavailable(f"article mode not available: {error}") from error
+    quotations = [q for q in extracted if str(q.quote).strip()]
+    date = article.get("date")
+    quotes = [QuoteInput(q.quote, q.speaker, i, date) for i, q in enumerate(quotations)]
+    return quotes, quotations
+
+
+def score_request(
+    request: StanceRequest,
+    bundle: Bundle,
+    targets: list[str],
+    batcher: MicroBatcher,
+    aliases: dict[str, str],
+    *,
+    extract: Callable | None = None,
+    timeout: float | None = None,
+) -> dict:
+    """The response body of POST /stance: model, per-quote scores and per-actor summaries."""
+    quotations: list = []
+    quotes = request.quotes
+    if request.mode == "article":
+        quotes, quotations = article_quotes(request.article or {}, extract)
+    scores = batcher.score(bundle, [q.text for q in quotes], timeout=timeout)
+    aggregator = ActorAggregator(ActorNames(aliases))
+    scored = []
+    for index, (quote, score) in enumerate(zip(quotes, scores, strict=True)):
+        score = QuoteScore({t: score.stances[t] for t in targets}, score.sentiment)
+        actor = aggregator.add(quote.actor, score, quote.date)
+        extracted = _extraction_fields(quotations[index]) if quotations else None
+        quote_id = quote.id if quote.id is not None else index
+        scored.append(ScoredQuote(quote_id, quote.text, actor, quote.date, score, extracted))
+    # The actors list merges short forms ("Trump" -> "Donald Trump"); quotes show the same name.
+    merged = aggregator.names.merge_short_forms(sorted({q.actor for q in scored if q.actor}))
+    body = {
+        "model": {"version": bundle.version},
+        "mode": request.mode,
+        "targets": targets,
+        "quotes": [
+            (q.to_dict() | {"actor": merged[q.actor]}) if q.actor else q.to_dict() for q in scored
+        ],
+        "actors": [summary.to_dict() for summary in aggregator.summaries()],
+    }
+    return body
+
+
+def _extraction_fields(quotation) -> dict:
+    return {
+        "speaker": quotation.speaker,
+        "start": quotation.start,
+        "end": quotation.end,
+        "cue": quotation.cue,
+        "direct": quotation.direct,
+    }

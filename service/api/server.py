@@ -1,0 +1,148 @@
+"""Production serving: gunicorn with the model loaded once per worker, SIGHUP reloads it.
+
+Signals to the master process:
+  SIGTERM  graceful shutdown: workers finish in-flight requests, then exit 0.
+  SIGHUP   every worker reloads and verifies its bundle in the background and swaps it in
+           atomically; requests keep being served by the old model meanwhile, and a bundle that
+           fails verification is not swapped in. (Gunicorn's own SIGHUP would restart workers.)
+Metrics are aggregated across workers through a PROMETHEUS_MULTIPROC_DIR created here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import tempfile
+from dataclasses import dataclass, replace
+
+from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
+
+from service.api.config import ServiceConfig
+
+log = logging.getLogger(__name__)
+_MULTIPROC = "PROMETHEUS_MULTIPROC_DIR"
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """How gunicorn runs the app."""
+
+    bind: str = "127.0.0.1:8000"
+    workers: int = 2
+    threads: int = 8
+    timeout: int = 120
+    graceful_timeout: int = 30
+    access_log: bool = False
+
+
+def torch_threads_per_worker(workers: int, cores: int | None = None) -> int:
+    """Torch threads per worker so that all workers together use each core once."""
+    return max(1, (cores or os.cpu_count() or 1) // max(1, workers))
+
+
+class ModelReloadArbiter(Arbiter):
+    """Gunicorn's master, except that SIGHUP reloads the model in place in every worker."""
+
+    def handle_hup(self) -> None:
+        self.log.info("SIGHUP: reloading the model in %d worker(s)", len(self.WORKERS))
+        self.kill_workers(signal.SIGHUP)
+
+
+class StanceServer(BaseApplication):
+    """A gunicorn application serving `create_app(config)` with gthread workers."""
+
+    def __init__(self, config: ServiceConfig, options: ServeOptions):
+        self.config = config
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        settings = {
+            "bind": self.options.bind,
+            "workers": self.options.workers,
+            "threads": self.options.threads,
+            "worker_class": "gthread",
+            "timeout": self.options.timeout,
+            "graceful_timeout": self.options.graceful_timeout,
+            "preload_app": False,  # each worker loads its own model after the fork
+            "accesslog": "-" if self.options.access_log else None,
+            "post_worker_init": _post_worker_init,
+            "worker_exit": _worker_exit,
+            "child_exit": _child_exit,
+            "proc_name": "stance",
+            "control_socket_disable": True,  # several servers may run side by side
+        }
+        if os.path.isdir("/dev/shm"):  # heartbeat files in RAM: no stalls on slow container disks
+            settings["worker_tmp_dir"] = "/dev/shm"
+        for key, value in settings.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        """Build the app in the worker, with the model verified and loaded before it serves."""
+        from service.api.app import configure_torch, create_app
+        from service.api.model_holder import smoke_test
+        from training import load_bundle
+
+        configure_torch(self.config)
+        bundle = smoke_test(load_bundle(self.config.model, root=self.config.models_dir))
+        return create_app(self.config, bundle=bundle)
+
+    def run(self) -> None:
+        ModelReloadArbiter(self).run()
+
+
+def serve(config: ServiceConfig, options: ServeOptions) -> None:
+    """Run gunicorn in the foreground until SIGTERM/SIGINT."""
+    if config.torch_threads is None:
+        config = replace(config, torch_threads=torch_threads_per_worker(options.workers))
+    created, master = None, os.getpid()
+    if not os.environ.get(_MULTIPROC):
+        created = tempfile.mkdtemp(prefix="stance-metrics-")
+        os.environ[_MULTIPROC] = created
+    try:
+        StanceServer(config, options).run()
+    finally:
+        # Forked workers unwind through here too when they exit; only the master cleans up.
+        if created and os.getpid() == master:
+            shutil.rmtree(created, ignore_errors=True)
+
+
+def serve_dev(config: ServiceConfig, host: str, port: int) -> None:
+    """Flask's development server (one process, threaded, model loaded before serving)."""
+    from service.api.app import configure_torch, create_app
+    from service.api.model_holder import smoke_test
+    from training import load_bundle
+
+    configure_torch(config)
+    bundle = smoke_test(load_bundle(config.model, root=config.models_dir))
+    create_app(config, bundle=bundle).run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+def _state(worker):
+    return worker.wsgi.extensions["stance"]
+
+
+def _post_worker_init(worker) -> None:
+    state = _state(worker)
+
+    def reload_on_hup(signum, frame) -> None:
+        state.holder.reload_in_background()
+
+    signal.signal(signal.SIGHUP, reload_on_hup)
+    signal.siginterrupt(signal.SIGHUP, False)
+
+
+def _worker_exit(server, worker) -> None:
+    wsgi = getattr(worker, "wsgi", None)
+    if wsgi is not None:
+        _state(worker).batcher.stop()
+
+
+def _child_exit(server, worker) -> None:
+    if os.environ.get(_MULTIPROC):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

