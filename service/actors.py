@@ -130,21 +130,42 @@ class ActorNames:
 
     def __init__(self, aliases: dict[str, str] | None = None):
         self.aliases = aliases if aliases is not None else read_aliases()
-        self._display: dict[str, str] = {}
+        self._first: dict[str, str] = {}  # key -> first spelling seen (the stable identity)
+        self._preferred: dict[str, str] = {}  # key -> better display spelling seen later
+        self._titles: dict[str, set[str]] = defaultdict(set)  # name -> titles it came with
 
     def canonical(self, raw: str | None) -> str | None:
-        """Canonical display name, or None when the actor is missing ('None', empty)."""
+        """Canonical name, or None when the actor is missing ('None', empty).
+
+        Spellings that differ only in case or accents share one name (the first seen);
+        `display` gives the best spelling of it once all names are in.
+        """
         if raw is None or str(raw).strip().casefold() in _MISSING:
             return None
-        name = strip_titles(str(raw))
-        key = actor_key(name)
+        cleaned = " ".join(str(raw).split())
+        stripped = strip_titles(cleaned)
+        title = actor_key(cleaned[: len(cleaned) - len(stripped)])
+        key = actor_key(stripped)
         if key in self.aliases:
-            return self.aliases[key]
-        # Spellings that differ only in case or accents share the first display form seen.
-        return self._display.setdefault(key, name)
+            name = self.aliases[key]
+        else:
+            name = self._first.setdefault(key, stripped)
+            if _shouting(self.display(name)) and not _shouting(stripped):
+                self._preferred[key] = stripped
+        if title:
+            self._titles[name].add(title)
+        return name
+
+    def display(self, name: str) -> str:
+        """The spelling shown for a canonical name: 'DONALD Trump' gives way to 'Donald Trump'."""
+        return self._preferred.get(actor_key(name), name)
 
     def merge_short_forms(self, names: list[str]) -> dict[str, str]:
-        """Map each name to its fuller form when unambiguous: 'Obama' -> 'Barack Obama'."""
+        """Map each canonical name to its display form, short forms to their full name.
+
+        'Obama' becomes 'Barack Obama' when he is the only full name with that surname, or the
+        only one quoted with the same title ('President Obama', 'President Barack Obama').
+        """
         full_by_surname: dict[str, set[str]] = defaultdict(set)
         for name in names:
             parts = actor_key(name).split()
@@ -154,8 +175,15 @@ class ActorNames:
         for name in names:
             parts = actor_key(name).split()
             fuller = full_by_surname.get(parts[-1], set()) if len(parts) == 1 else set()
-            merged[name] = next(iter(fuller)) if len(fuller) == 1 else name
+            if len(fuller) > 1:
+                fuller = {full for full in fuller if self._titles[full] & self._titles[name]}
+            merged[name] = self.display(next(iter(fuller)) if len(fuller) == 1 else name)
         return merged
+
+
+def _shouting(name: str) -> bool:
+    """True when a word of the name is written in capitals ('DONALD Trump')."""
+    return any(len(word) > 1 and word.isupper() for word in name.split())
 
 
 @dataclass

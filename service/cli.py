@@ -6,9 +6,11 @@ Exit codes: 0 ok, 2 bad input (data, bundle, options), 1 internal failure.
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import sys
 import traceback
+from typing import ClassVar
 
 import click
 from rich.console import Console
@@ -42,7 +44,7 @@ BAD_INPUT = (
 )
 # Not on a terminal (pipes, CI logs): wide enough that target names are never cut.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
-errors = Console(stderr=True, highlight=False)
+errors = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 120)
 
 
 class BadInput(click.ClickException):
@@ -50,7 +52,26 @@ class BadInput(click.ClickException):
 
 
 class StanceGroup(click.Group):
-    """Turns domain errors into exit code 2 and unexpected ones into exit code 1."""
+    """Turns domain errors into exit code 2 and unexpected ones into exit code 1.
+
+    The service commands are imported when invoked, so `stance predict` does not pay for
+    Flask, Dask and spaCy, and `stance serve` sets up metrics before prometheus_client loads.
+    """
+
+    lazy_commands: ClassVar[dict[str, str]] = {
+        "extract": "service.extraction.cli:extract",
+        "score": "service.batch.cli:score",
+        "serve": "service.api.cli:serve",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy_commands])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy_commands:
+            module, attribute = self.lazy_commands[name].split(":")
+            return getattr(importlib.import_module(module), attribute)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -251,7 +272,8 @@ def models():
 
 def print_metrics(metrics: dict, title: str) -> None:
     """The metrics table printed by `train` and `evaluate` (scores ×100)."""
-    table = Table(title=title, title_justify="left")
+    caption = "pooled: all targets together (the official TweetEval F_avg)"
+    table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
     for column in (
         "head",
         "n",
@@ -290,19 +312,6 @@ def _pct(value: float) -> str:
 def _probabilities(probabilities: dict[str, float]) -> str:
     return "  ".join(f"{label} {p:.2f}" for label, p in probabilities.items())
 
-
-from service.api.cli import serve  # noqa: E402
-
-main.add_command(serve)
-
-
-from service.batch.cli import score  # noqa: E402
-
-main.add_command(score)
-
-from service.extraction.cli import extract  # noqa: E402
-
-main.add_command(extract)
 
 if __name__ == "__main__":
     main()

@@ -103,3 +103,20 @@ def test_by_month_splits_the_summary_into_periods():
         aggregator.add("Speaker", score(0.7, 0.1), date)
     periods = {s.period: s.quotes for s in aggregator.summaries()}
     assert periods == {"2025-01": 2, "2025-02": 1}
+
+
+def test_ambiguous_short_form_follows_the_full_name_with_the_same_title():
+    aggregator = ActorAggregator(ActorNames({}))
+    for raw in ("President Obama", "President Barack Obama", "Michelle Obama", "Barack Obama"):
+        aggregator.add(raw, score(0.7, 0.1))
+    assert {s.actor: s.quotes for s in aggregator.summaries()} == {
+        "Barack Obama": 3,
+        "Michelle Obama": 1,
+    }
+
+
+def test_capitalised_spelling_merges_and_shows_the_usual_one():
+    aggregator = ActorAggregator(ActorNames({}))
+    for raw in ("DONALD Trump", "Donald Trump", "Donald Trump"):
+        aggregator.add(raw, score(0.7, 0.1))
+    assert [(s.actor, s.quotes) for s in aggregator.summaries()] == [("Donald Trump", 3)]

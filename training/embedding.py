@@ -70,6 +70,19 @@ class Embedder:
             ) from error
 
     @property
+    def sentence_transformer(self):
+        """The loaded sentence-transformers model (for benchmarks that call it directly)."""
+        return self._model
+
+    def token_lengths(self, texts: list[str]) -> list[int]:
+        """How many tokens the model sees for each text, after truncation."""
+        lengths: list[int] = []
+        for start in range(0, len(texts), 1024):
+            features = self._model.preprocess(list(texts[start : start + 1024]))
+            lengths.extend(int(n) for n in features["attention_mask"].sum(dim=1).tolist())
+        return lengths
+
+    @property
     def dimension(self) -> int:
         return int(self._model.get_embedding_dimension())
 

@@ -6,7 +6,7 @@ for article in read_articles(["a.txt", "b.jsonl"]):
     extract_quotes(article.text, doc=article.id, nlp=nlp)
 """
 
-from service.extraction.articles import ArticleFormatError, read_articles
+from service.extraction.articles import ArticleFormatError, article_quotations, read_articles
 from service.extraction.extractor import extract_quotes
 from service.extraction.pipeline import PipelineError, load_pipeline
 from service.extraction.quotation import Article, Quotation
@@ -16,6 +16,7 @@ __all__ = [
     "ArticleFormatError",
     "PipelineError",
     "Quotation",
+    "article_quotations",
     "extract_quotes",
     "load_pipeline",
     "read_articles",

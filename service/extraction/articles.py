@@ -12,7 +12,7 @@ class ArticleFormatError(ValueError):
 
 
 def read_articles(paths: Iterable[str | Path]) -> Iterator[Article]:
-    """Articles from .txt files (id = file stem) and .jsonl files (fields "id" and "text")."""
+    """Articles from .txt files (id = file stem) and .jsonl files ("id", "text"; "date", "url")."""
     for path in map(Path, paths):
         if path.suffix.lower() == ".jsonl":
             yield from _read_jsonl(path)
@@ -44,4 +44,19 @@ def _read_jsonl(path: Path) -> Iterator[Article]:
             raise ArticleFormatError(f"{path}:{number}: missing field {', '.join(missing)}")
         if not isinstance(record["text"], str):
             raise ArticleFormatError(f"{path}:{number}: field text must be a string")
-        yield Article(str(record["id"]), record["text"])
+        date, url = record.get("date"), record.get("url")
+        yield Article(
+            str(record["id"]),
+            record["text"],
+            None if date is None else str(date),
+            None if url is None else str(url),
+        )
+
+
+def article_quotations(articles: Iterable[Article], nlp=None) -> Iterator[dict]:
+    """One flat record per quotation: its fields plus the article's date and url."""
+    from service.extraction.extractor import extract_quotes
+
+    for article in articles:
+        for quotation in extract_quotes(article.text, doc=article.id, nlp=nlp):
+            yield quotation.to_dict() | {"date": article.date, "url": article.url}

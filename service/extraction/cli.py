@@ -11,8 +11,7 @@ from typing import TextIO
 
 import click
 
-from service.extraction.articles import ArticleFormatError, read_articles
-from service.extraction.extractor import extract_quotes
+from service.extraction.articles import ArticleFormatError, article_quotations, read_articles
 from service.extraction.pipeline import PipelineError, load_pipeline
 
 
@@ -39,7 +38,8 @@ def extract(files: tuple[Path, ...], output: Path | None, spacy_model: str | Non
 
     A .txt file is one article (its id is the file name without extension); a .jsonl file
     holds one article per line with "id" and "text" fields. Each output line is a quotation:
-    doc, quote, start, end, speaker, speaker_start, speaker_end, cue, direct.
+    doc, quote, start, end, speaker, speaker_start, speaker_end, cue, direct, and the
+    article's date and url (from .jsonl fields; null otherwise).
 
     \b
     Example:
@@ -55,8 +55,8 @@ def extract(files: tuple[Path, ...], output: Path | None, spacy_model: str | Non
     quotations = 0
     with _destination(output) as sink, _progress(total) as advance:
         for article in read_articles(files):
-            for quote in extract_quotes(article.text, doc=article.id, nlp=nlp):
-                sink.write(json.dumps(quote.to_dict(), ensure_ascii=False) + "\n")
+            for record in article_quotations([article], nlp=nlp):
+                sink.write(json.dumps(record, ensure_ascii=False) + "\n")
                 quotations += 1
             advance()
     if sys.stderr.isatty():

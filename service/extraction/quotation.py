@@ -28,3 +28,5 @@ class Article:
 
     id: str
     text: str
+    date: str | None = None
+    url: str | None = None

@@ -1,0 +1,170 @@
+"""Batch scoring speed and memory, measured in one run on the same texts.
+
+    python benchmarks/bench_batch.py            # 3,000 distinct texts; 1,000,000-row memory run
+    python benchmarks/bench_batch.py --quick    # 400 texts; 100,000-row memory run
+
+1. Throughput: quotes/s of `score_files` (what `stance score` runs) versus a plain loop of
+   `SentenceTransformer.encode` + the model's heads, batch after batch in input order, on the
+   same distinct texts (tweets from ../shared/benchmarks/tweeteval-stance, quotes from
+   ../shared/archives). Both use the same loaded model; model loading is not timed.
+2. Memory: `stance score` on a generated file of 1,000,000 rows (mostly repeated texts) runs as a
+   child process; its peak RSS comes from resource.getrusage(RUSAGE_CHILDREN). It runs first,
+   while this process is small: Linux counts the parent's memory in a child's peak up to exec.
+
+Exit code 1 when the ratio is below 1.0 or the peak memory is above 1.5 GiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bz2
+import csv
+import gzip
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("SHARED") or ROOT.parent / "shared")
+MEMORY_LIMIT_GIB = 1.5
+BATCH = 64
+
+
+def distinct_texts(limit: int) -> list[str]:
+    """Distinct tweets and quotes from ../shared, interleaved so lengths are mixed."""
+    tweets: list[str] = []
+    for path in sorted((SHARED / "benchmarks" / "tweeteval-stance").glob("*.csv")):
+        with open(path, encoding="utf-8", newline="") as stream:
+            tweets.extend(row["text"] for row in csv.DictReader(stream))
+    quotes: list[str] = []
+    for path in sorted((SHARED / "archives").glob("*.json.bz2")):
+        with bz2.open(path, "rt", encoding="utf-8") as stream:
+            quotes.extend(json.loads(line)["quotation"] for line in stream if line.strip())
+    if not tweets and not quotes:
+        sys.exit(f"no texts under {SHARED}; set SHARED to the shared data directory")
+    mixed = [t for pair in zip(tweets, quotes, strict=False) for t in pair]
+    mixed += tweets[len(quotes) :] + quotes[len(tweets) :]
+    return list(dict.fromkeys(t for t in mixed if t.strip()))[:limit]
+
+
+def plain_loop(bundle, texts: list[str], threads: int | None = None) -> float:
+    """Seconds for SentenceTransformer.encode + head prediction, batch by batch."""
+    import torch
+
+    from training import QuoteBatch
+
+    transformer = bundle.model.embedder.sentence_transformer
+    default = torch.get_num_threads()
+    torch.set_num_threads(threads or default)
+    started = time.perf_counter()
+    for start in range(0, len(texts), BATCH):
+        batch = texts[start : start + BATCH]
+        vectors = transformer.encode(batch, batch_size=BATCH, normalize_embeddings=True)
+        bundle.model.score(batch, batch=QuoteBatch(batch, vectors))
+    elapsed = time.perf_counter() - started
+    torch.set_num_threads(default)
+    return elapsed
+
+
+def batch_scorer(bundle, texts: list[str], directory: Path) -> float:
+    """Seconds for score_files on a CSV of `texts` (reading, scoring, parts, assembly)."""
+    from service.batch import score_files
+
+    source = directory / "texts.csv"
+    with open(source, "w", encoding="utf-8", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["id", "text"])
+        writer.writerows(enumerate(texts))
+    started = time.perf_counter()
+    result = score_files(
+        [str(source)], directory / "scored.parquet", bundle=bundle, force=True, progress=False
+    )
+    elapsed = time.perf_counter() - started
+    assert result.rows == len(texts) and result.errors == 0
+    return elapsed
+
+
+def throughput(count: int) -> float:
+    import torch
+
+    from training import load_bundle
+
+    texts = distinct_texts(count)
+    bundle = load_bundle()
+    threads = torch.get_num_threads()
+    with tempfile.TemporaryDirectory() as tmp:
+        warm = texts[:32]
+        plain_loop(bundle, warm)
+        batch_scorer(bundle, warm, Path(tmp))
+        plain = plain_loop(bundle, texts)
+        single = plain_loop(bundle, texts, threads=1)
+        ours = batch_scorer(bundle, texts, Path(tmp))
+    ratio = plain / ours
+    print(f"texts: {len(texts):,} distinct (tweeteval-stance + quotebank samples), "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+    print(f"plain encode + heads, batches of {BATCH}, torch default {threads} threads: "
+          f"{len(texts) / plain:7.1f} quotes/s ({plain:.1f} s)")  # fmt: skip
+    print(f"plain encode + heads, batches of {BATCH}, 1 torch thread:  "
+          f"{len(texts) / single:7.1f} quotes/s ({single:.1f} s)")  # fmt: skip
+    print(f"stance score (score_files, local engine, defaults):   "
+          f"{len(texts) / ours:7.1f} quotes/s ({ours:.1f} s)")  # fmt: skip
+    print(f"ratio stance score / plain loop: {ratio:.2f} (must be >= 1.0); "
+          f"versus the 1-thread plain loop: {single / ours:.2f}")  # fmt: skip
+    return ratio
+
+
+def generate(path: Path, rows: int, texts: list[str]) -> None:
+    """A gzip CSV of `rows` quotes cycling through `texts`, with actors and dates."""
+    actors = ["President Obama", "Angela Merkel", "Donald Trump", "None", "Vladimir Putin"]
+    with gzip.open(path, "wt", encoding="utf-8", newline="", compresslevel=1) as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["id", "text", "actor", "date"])
+        for i in range(rows):
+            writer.writerow([i, texts[i % len(texts)], actors[i % 5], f"2015-{1 + i % 12:02d}-01"])
+
+
+def memory(rows: int, distinct: int) -> float:
+    """Peak RSS (GiB) of `stance score` on a generated file of `rows` rows, in a child."""
+    texts = distinct_texts(distinct)
+    stance = Path(sys.executable).with_name("stance")
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "generated.csv.gz"
+        generate(source, rows, texts)
+        command = [str(stance), "score", str(source), "-o", str(Path(tmp) / "out.parquet"),
+                   "--actors", str(Path(tmp) / "actors.csv"), "--no-progress"]  # fmt: skip
+        started = time.perf_counter()
+        subprocess.run(command, check=True)
+        elapsed = time.perf_counter() - started
+        import pyarrow.parquet as pq
+
+        written = pq.read_metadata(Path(tmp) / "out.parquet").num_rows
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2  # KiB -> GiB
+    print(f"memory: {rows:,} rows ({len(texts):,} distinct texts) → {written:,} rows in "
+          f"{elapsed:.0f} s ({rows / elapsed:,.0f} rows/s); peak RSS {peak:.2f} GiB "
+          f"(target < {MEMORY_LIMIT_GIB} GiB)")  # fmt: skip
+    return peak
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="Short run.")
+    parser.add_argument("--texts", type=int, help="Distinct texts for the throughput run.")
+    parser.add_argument("--rows", type=int, help="Rows of the generated memory-run file.")
+    args = parser.parse_args()
+    # Memory first: a child's peak RSS includes the parent's when it forks, so the parent must
+    # still be small (no model loaded) when it starts `stance score`.
+    peak = memory(args.rows or (100_000 if args.quick else 1_000_000), 1000)
+    ratio = throughput(args.texts or (400 if args.quick else 3000))
+    ok = ratio >= 1.0 and peak < MEMORY_LIMIT_GIB
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""Scoring one chunk: validate texts, score each distinct text once, in padding-free batches.
+
+Texts are grouped by their exact token count, so no batch is ever padded, and torch runs on one
+thread while embedding. Both are needed for every text's embedding to be bit-identical whatever
+other texts share its batch (padding changes the shapes; several threads split the work by
+shape), so a score is a function of the text alone: de-duplication, the cache, the batch size,
+resumed runs and Dask workers cannot change a single byte. Both are also faster on CPU: small
+padding-free batches lose more to thread synchronisation than they gain.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+import pandas as pd
+
+from training import QuoteBatch, StanceModel, score_columns
+
+ERROR_COLUMN = "error"
+DEFAULT_CACHE_SIZE = 50_000
+
+
+class ScoreCache:
+    """A bounded least-recently-used map from text to its flat score values."""
+
+    def __init__(self, max_entries: int = DEFAULT_CACHE_SIZE):
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, tuple] = OrderedDict()
+
+    def get(self, text: str) -> tuple | None:
+        values = self._entries.get(text)
+        if values is not None:
+            self._entries.move_to_end(text)
+        return values
+
+    def put(self, text: str, values: tuple) -> None:
+        self._entries[text] = values
+        self._entries.move_to_end(text)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def output_columns(targets: list[str]) -> list[str]:
+    """The columns scoring adds to every row: the flat score columns, then `error`."""
+    return [*score_columns(targets), ERROR_COLUMN]
+
+
+def text_problem(value: object) -> str | None:
+    """Why `value` cannot be scored as a quote, or None when it can."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "text is missing"
+    if not isinstance(value, str):
+        return f"text is not a string (got {type(value).__name__} {value!r:.40})"
+    if not value.strip():
+        return "text is empty"
+    return None
+
+
+def padding_free_batches(texts: list[str], lengths: list[int], batch_size: int):
+    """Batches of texts with equal token counts, shortest first, at most `batch_size` each."""
+    by_length: dict[int, list[str]] = defaultdict(list)
+    for text, length in zip(texts, lengths, strict=True):
+        by_length[length].append(text)
+    for length in sorted(by_length):
+        group = by_length[length]
+        for start in range(0, len(group), batch_size):
+            yield group[start : start + batch_size]
+
+
+@contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Run torch on a single thread inside the block (deterministic per-row results)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def score_distinct(
+    model: StanceModel, texts: list[str], targets: list[str], batch_size: int
+) -> dict[str, tuple]:
+    """Flat score values (in `score_columns(targets)` order) of each distinct text."""
+    if not texts:
+        return {}
+    ordered: list[str] = []
+    vectors: list[np.ndarray] = []
+    with one_torch_thread():
+        for batch in padding_free_batches(texts, model.embedder.token_lengths(texts), batch_size):
+            embedded = model.embed(batch)
+            ordered.extend(embedded.texts)
+            vectors.append(embedded.vectors)
+    scores = model.score(ordered, targets, batch=QuoteBatch(ordered, np.vstack(vectors)))
+    names = score_columns(targets)
+    result = {}
+    for text, score in zip(ordered, scores, strict=True):
+        columns = score.to_columns()
+        result[text] = tuple(columns[name] for name in names)
+    return result
+
+
+def score_texts(
+    model: StanceModel,
+    values: list,
+    targets: list[str],
+    *,
+    problems: list[str | None] | None = None,
+    cache: ScoreCache | None = None,
+    batch_size: int = 64,
+) -> pd.DataFrame:
+    """Score columns and `error` for each value, row-aligned; unusable rows get only an error."""
+    problems = problems or [None] * len(values)
+    pairs = zip(values, problems, strict=True)
+    errors = [problem or text_problem(value) for value, problem in pairs]
+    known: dict[str, tuple] = {}
+    missing: dict[str, None] = {}
+    for value, error in zip(values, errors, strict=True):
+        if error is None and value not in known and value not in missing:
+            cached = cache.get(value) if cache is not None else None
+            if cached is None:
+                missing[value] = None
+            else:
+                known[value] = cached
+    fresh = score_distinct(model, list(missing), targets, batch_size)
+    if cache is not None:
+        for text, scored in fresh.items():
+            cache.put(text, scored)
+    known.update(fresh)
+    names = score_columns(targets)
+    blank = (None,) * len(names)
+    rows = [blank if error else known[value] for value, error in zip(values, errors, strict=True)]
+    frame = pd.DataFrame(rows, columns=names)
+    for name in names:
+        if name.endswith("_stance") or name == "sentiment":
+            frame[name] = frame[name].astype(object)
+        else:
+            frame[name] = frame[name].astype("float64")
+    frame[ERROR_COLUMN] = pd.Series(errors, dtype=object)
+    return frame
