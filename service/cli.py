@@ -91,9 +91,16 @@ def main() -> None:
     """Stance and sentiment of news quotes, per actor."""
 
 
-def mapping_options(command):
-    """Column-mapping options shared by every command that reads labeled CSVs."""
+def labeled_csv_options(command):
+    """The CSV... argument and the reading options of every command that reads labeled CSVs."""
     options = [
+        click.argument(
+            "csv_files",
+            metavar="CSV...",
+            nargs=-1,
+            required=True,
+            type=click.Path(exists=True, dir_okay=False),
+        ),
         click.option("--text-column", help="Column with the quote text (default: text/Tweet)."),
         click.option("--target-column", help="Column with the target (default: target)."),
         click.option("--stance-column", help="Column with the stance (default: stance/label)."),
@@ -124,13 +131,6 @@ def mapping_options(command):
 
 
 @main.command()
-@click.argument(
-    "csv_files",
-    metavar="CSV...",
-    nargs=-1,
-    required=True,
-    type=click.Path(exists=True, dir_okay=False),
-)
 @click.option("--out", type=click.Path(file_okay=False), help="Models directory to write into.")
 @click.option("--name", help="Bundle name (default: stance-<time>-<data hash>).")
 @click.option("--force", is_flag=True, help="Replace an existing bundle of the same name.")
@@ -154,7 +154,7 @@ def mapping_options(command):
     show_default=True,
     help="Inverse regularisation strength of the heads.",
 )
-@mapping_options
+@labeled_csv_options
 def train(
     csv_files,
     out,
@@ -193,15 +193,8 @@ def train(
 
 @main.command(name="evaluate")
 @click.option("--model", "bundle_name", envvar="STANCE_MODEL", help="Bundle name or path.")
-@click.argument(
-    "csv_files",
-    metavar="CSV...",
-    nargs=-1,
-    required=True,
-    type=click.Path(exists=True, dir_okay=False),
-)
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
-@mapping_options
+@labeled_csv_options
 def evaluate_command(bundle_name, csv_files, as_json, mapping, encoding, strict):
     """Metrics of a bundle on held-out labeled CSVs."""
     quotes = read_labeled_csv(

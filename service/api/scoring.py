@@ -89,10 +89,5 @@ def score_request(
 
 
 def _extraction_fields(quotation) -> dict:
-    return {
-        "speaker": quotation.speaker,
-        "start": quotation.start,
-        "end": quotation.end,
-        "cue": quotation.cue,
-        "direct": quotation.direct,
-    }
+    """Where the quotation stands in the article and who it is attributed to."""
+    return {k: v for k, v in quotation.to_dict().items() if k not in ("doc", "quote")}
