@@ -174,22 +174,25 @@ def test_seed_article_quotes_place_the_actors_as_the_article_does(default_bundle
     assert actors[("Dovile Sakaliene", "russia_rapprochement")]["net_stance"] < 0
 
 
-def test_article_mode_extracts_speakers_and_scores_their_quotes(client):
-    if service_state(client.application).extract_quotes is None:
-        pytest.skip("service.extraction is not installed")
+def test_article_mode_on_the_seed_article_gives_each_speaker_their_stance(default_bundle):
     article = SEED_ARTICLE.read_text(encoding="utf-8")
-    response = client.application.test_client().post(
-        "/stance", json={"article": {"text": article[: SMALL.max_article_chars]}}
-    )
+    app = create_app(ServiceConfig(torch_threads=1), bundle=default_bundle)
+    try:
+        response = app.test_client().post(
+            "/stance", json={"article": {"text": article, "date": "2025-02-13"}}
+        )
+    finally:
+        _stop(app)
     assert response.status_code == 200, response.get_data(as_text=True)
     body = response.get_json()
     assert body["mode"] == "article"
-    assert body["quotes"]
     for quote in body["quotes"]:
-        assert article[quote["start"] : quote["end"]]
+        assert article[quote["start"] : quote["end"]] == quote["text"]
         assert {"speaker", "cue", "direct"} <= set(quote)
-    speakers = {a["actor"] for a in body["actors"]}
-    assert {"Pete Hegseth", "Donald Trump", "Dovile Sakaliene"} <= speakers
+    stances = {(a["actor"], a["target"]): a["stance"] for a in body["actors"]}
+    assert stances[("Pete Hegseth", "nato_spending")] == "favor"
+    assert stances[("Donald Trump", "russia_rapprochement")] == "favor"
+    assert stances[("Dovile Sakaliene", "russia_rapprochement")] == "against"
 
 
 def test_article_mode_without_extraction_is_a_clear_422(default_bundle):
