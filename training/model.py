@@ -38,7 +38,7 @@ class QuoteBatch(NamedTuple):
 
 
 class QuoteFeatures(BaseEstimator, TransformerMixin):
-    """Embedding fused with word and character n-gram TF-IDF features."""
+    """Embedding fused with word and character n-gram TF-IDF features (None: no n-grams)."""
 
     def __init__(self, word_ngrams=(1, 2), char_ngrams=(2, 5), embedding_weight=1.0):
         self.word_ngrams = word_ngrams
@@ -46,22 +46,25 @@ class QuoteFeatures(BaseEstimator, TransformerMixin):
         self.embedding_weight = embedding_weight
 
     def fit(self, batch: QuoteBatch, y=None):
-        self.words_ = TfidfVectorizer(ngram_range=self.word_ngrams, sublinear_tf=True)
-        self.chars_ = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=self.char_ngrams, min_df=2, sublinear_tf=True
-        )
-        self.words_.fit(batch.texts)
-        self.chars_.fit(batch.texts)
+        self.vectorizers_ = []
+        if self.word_ngrams:
+            self.vectorizers_.append(
+                TfidfVectorizer(ngram_range=self.word_ngrams, sublinear_tf=True)
+            )
+        if self.char_ngrams:
+            self.vectorizers_.append(
+                TfidfVectorizer(
+                    analyzer="char_wb", ngram_range=self.char_ngrams, min_df=2, sublinear_tf=True
+                )
+            )
+        for vectorizer in self.vectorizers_:
+            vectorizer.fit(batch.texts)
         return self
 
     def transform(self, batch: QuoteBatch):
-        return hstack(
-            [
-                csr_matrix(batch.vectors * self.embedding_weight),
-                self.words_.transform(batch.texts),
-                self.chars_.transform(batch.texts),
-            ]
-        ).tocsr()
+        blocks = [csr_matrix(batch.vectors * self.embedding_weight)]
+        blocks += [vectorizer.transform(batch.texts) for vectorizer in self.vectorizers_]
+        return hstack(blocks).tocsr()
 
 
 class StanceModel(BaseEstimator):
@@ -75,8 +78,8 @@ class StanceModel(BaseEstimator):
         self,
         embedder: Embedder | None = None,
         C: float = 1.0,
-        word_ngrams: tuple[int, int] = (1, 2),
-        char_ngrams: tuple[int, int] = (2, 5),
+        word_ngrams: tuple[int, int] | None = (1, 2),
+        char_ngrams: tuple[int, int] | None = (2, 5),
         calibration: str | None = "isotonic",
         calibration_folds: int = 5,
         embedding_weight: float = 1.0,
