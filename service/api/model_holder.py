@@ -8,28 +8,13 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from training import Bundle, BundleError, load_bundle
+from training import Bundle, load_bundle
 
 log = logging.getLogger(__name__)
 
 
 class ModelNotReady(RuntimeError):
     """No bundle is loaded yet (still loading, or the first load failed)."""
-
-
-_PROBE = "NATO allies must spend more on defence."
-
-
-def smoke_test(bundle: Bundle) -> Bundle:
-    """Score one probe quote with `bundle`, so a bundle that loads but cannot score is refused."""
-    try:
-        bundle.model.score([_PROBE])
-    except Exception as error:
-        raise BundleError(
-            f"bundle {bundle.version} loaded but cannot score ({type(error).__name__}: {error}); "
-            "was it trained with another version of the code? retrain it"
-        ) from error
-    return bundle
 
 
 class ModelHolder:
@@ -51,12 +36,12 @@ class ModelHolder:
     @classmethod
     def from_directory(cls, models_dir: Path | None, name: str | None) -> ModelHolder:
         """A holder loading verified bundles from `models_dir` (the default models directory)."""
-        return cls(lambda n: smoke_test(load_bundle(n, root=models_dir)), name)
+        return cls(lambda n: load_bundle(n, root=models_dir), name)
 
     @classmethod
     def serving(cls, bundle: Bundle) -> ModelHolder:
         """A holder already serving `bundle` (reloads read from the bundle's directory)."""
-        holder = cls(lambda n: smoke_test(load_bundle(n or bundle.path, root=bundle.path.parent)))
+        holder = cls(lambda n: load_bundle(n or bundle.path, root=bundle.path.parent))
         holder.name = str(bundle.path)
         holder._bundle = bundle
         holder._attempted.set()

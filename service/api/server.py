@@ -83,11 +83,10 @@ class StanceServer(BaseApplication):
     def load(self):
         """Build the app in the worker, with the model verified and loaded before it serves."""
         from service.api.app import configure_torch, create_app
-        from service.api.model_holder import smoke_test
         from training import load_bundle
 
         configure_torch(self.config)
-        bundle = smoke_test(load_bundle(self.config.model, root=self.config.models_dir))
+        bundle = load_bundle(self.config.model, root=self.config.models_dir)
         return create_app(self.config, bundle=bundle)
 
     def run(self) -> None:
@@ -113,11 +112,10 @@ def serve(config: ServiceConfig, options: ServeOptions) -> None:
 def serve_dev(config: ServiceConfig, host: str, port: int) -> None:
     """Flask's development server (one process, threaded, model loaded before serving)."""
     from service.api.app import configure_torch, create_app
-    from service.api.model_holder import smoke_test
     from training import load_bundle
 
     configure_torch(config)
-    bundle = smoke_test(load_bundle(config.model, root=config.models_dir))
+    bundle = load_bundle(config.model, root=config.models_dir)
     create_app(config, bundle=bundle).run(host=host, port=port, threaded=True, use_reloader=False)
 
 
