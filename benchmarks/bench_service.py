@@ -3,10 +3,11 @@
     python benchmarks/bench_service.py            # full run (~4 min, includes 2 min error phase)
     python benchmarks/bench_service.py --quick    # ~1 min smoke run
 
-Prints: single-quote p50/p99 latency at concurrency 1; throughput at 16 concurrent clients as
-a ratio of the batch-encode throughput (`model.score` over the same texts in one process,
-best of 1 and all torch threads) measured in the same run; errors during the sustained phase;
-resident memory per worker. Loopback only; the server is stopped with SIGTERM at the end.
+Prints: single-quote p50/p99 latency at concurrency 1, first with the PyTorch encoder
+(STANCE_ENCODER=torch, the service before OpenVINO) and then with the default encoder;
+throughput at 16 concurrent clients as a ratio of the batch-encode throughput (`model.score`
+over the same texts in one process, same encoder) measured in the same run; errors during the
+sustained phase; resident memory per worker. Loopback only; servers stop with SIGTERM.
 """
 
 from __future__ import annotations
@@ -35,24 +36,39 @@ def quote_texts() -> list[str]:
         return list(dict.fromkeys(row["text"] for row in csv.DictReader(stream)))
 
 
-def batch_throughput(texts: list[str], repeats: int) -> dict[str, float]:
-    """Quotes/s of `model.score` on all texts at once, with 1 and with all torch threads."""
-    import torch
-
+def batch_throughput(texts: list[str], repeats: int) -> tuple[float, str]:
+    """Best quotes/s of `model.score` on all texts at once, and the encoder that ran."""
     from training import load_bundle
 
     model = load_bundle().model
     model.score(texts[:64])  # warm up
-    result = {}
-    for threads in sorted({1, os.cpu_count() or 1}):
-        torch.set_num_threads(threads)
-        best = 0.0
-        for _ in range(repeats):
-            started = time.perf_counter()
-            model.score(texts)
-            best = max(best, len(texts) / (time.perf_counter() - started))
-        result[f"{threads} thread(s)"] = best
-    return result
+    best = 0.0
+    for _ in range(repeats):
+        started = time.perf_counter()
+        model.score(texts)
+        best = max(best, len(texts) / (time.perf_counter() - started))
+    return best, str(model.embedder.encoder)
+
+
+class Server:
+    """`stance serve` on a free loopback port, stopped with SIGTERM on exit."""
+
+    def __init__(self, workers: int, threads: int, encoder: str | None = None):
+        self.port = free_port()
+        command = [sys.executable, "-m", "service.cli", "serve", "--bind", f"127.0.0.1:{self.port}"]
+        command += ["--workers", str(workers), "--threads", str(threads)]
+        env = {**os.environ, **({"STANCE_ENCODER": encoder} if encoder else {})}
+        self.process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.DEVNULL, env=env)
+
+    def __enter__(self) -> Server:
+        wait_ready(self.port)
+        time.sleep(2)  # let every worker finish loading
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout=60)
+        print(f"server stopped with SIGTERM, exit code {code}")
 
 
 def free_port() -> int:
@@ -159,40 +175,35 @@ def main() -> None:
 
     texts = quote_texts()
     print(f"{len(texts)} distinct quotes; {os.cpu_count()} cores; workers={args.workers}")
-    baseline = batch_throughput(texts, repeats=1 if args.quick else 3)
-    best = max(baseline.values())
-    for name, value in baseline.items():
-        print(f"batch encode+score throughput ({name}): {value:.1f} quotes/s")
+    best, encoder = batch_throughput(texts, repeats=1 if args.quick else 3)
+    print(f"batch encode+score throughput ({encoder}): {best:.1f} quotes/s")
 
-    port = free_port()
-    command = [sys.executable, "-m", "service.cli", "serve", "--bind", f"127.0.0.1:{port}"]
-    command += ["--workers", str(args.workers), "--threads", str(args.threads)]
-    server = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.DEVNULL)
-    try:
-        wait_ready(port)
-        time.sleep(2)  # let every worker finish loading
-        times = latency(port, texts, latency_count)
+    with Server(args.workers, args.threads, encoder="torch") as server:
+        times = latency(server.port, texts, latency_count)
+        before = percentile(times, 50) * 1000
+        print(f"before, PyTorch encoder: latency, 1 client, 1 quote: p50 {before:.1f} ms  "
+              f"p99 {percentile(times, 99) * 1000:.1f} ms  (n={len(times)})")  # fmt: skip
+
+    with Server(args.workers, args.threads) as server:
+        times = latency(server.port, texts, latency_count)
         p50, p99 = percentile(times, 50) * 1000, percentile(times, 99) * 1000
-        print(f"latency, 1 client, 1 quote: p50 {p50:.1f} ms  p99 {p99:.1f} ms  (n={len(times)})")
+        print(f"latency, 1 client, 1 quote: p50 {p50:.1f} ms  p99 {p99:.1f} ms  (n={len(times)}); "
+              f"p50 before {before:.1f} ms, {before / p50:.1f}x faster")  # fmt: skip
 
-        done, errors, _ = load(port, texts, 16, load_seconds)
+        done, errors, _ = load(server.port, texts, 16, load_seconds)
         rate = done / load_seconds
         print(
             f"throughput, 16 clients: {rate:.1f} quotes/s = {rate / best:.2f} x batch throughput "
             f"({best:.1f} quotes/s) over {load_seconds} s, {errors} errors"
         )
 
-        done, errors, samples = load(port, texts, 16, error_seconds)
+        done, errors, samples = load(server.port, texts, 16, error_seconds)
         print(f"sustained 16 clients for {error_seconds} s: {done} requests, {errors} errors")
         for sample in samples:
             print(f"  error: {sample}")
-        memory = worker_memory(server.pid)
+        memory = worker_memory(server.process.pid)
         listed = ", ".join(f"{m:.0f}" for m in memory)
         print(f"resident memory per worker: {listed} MiB")
-    finally:
-        server.send_signal(signal.SIGTERM)
-        code = server.wait(timeout=60)
-        print(f"server stopped with SIGTERM, exit code {code}")
 
 
 if __name__ == "__main__":

@@ -326,6 +326,7 @@ def test_model_endpoint_summarises_the_manifest(client, default_bundle):
     assert body["version"] == default_bundle.version
     assert [t["id"] for t in body["targets"]] == default_bundle.model.targets_
     assert body["embedding"]["fingerprint"] == default_bundle.manifest["embedding"]["fingerprint"]
+    assert body["encoder"] == default_bundle.model.embedder.encoder.to_dict()
     assert "path" not in body
 
 

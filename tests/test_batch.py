@@ -9,7 +9,6 @@ import lzma
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 import zstandard
@@ -18,12 +17,8 @@ from click.testing import CliRunner
 from service.actors import ActorNames, actor_key
 from service.batch import BatchError, ColumnOptions, ScoreCache, plan_inputs, score_files
 from service.batch.readers import read_chunks
-from service.batch.scorer import (
-    one_torch_thread,
-    output_columns,
-    padding_free_batches,
-    score_texts,
-)
+from service.batch.scorer import output_columns, score_texts
+from service.batch.writers import read_provenance
 from service.cli import main
 from training import load_bundle
 
@@ -132,20 +127,6 @@ def test_output_keeps_input_columns_and_order_then_adds_scores(bundle, tmp_path,
     assert list(scored.columns) == ["id", "text", "actor", "date", *output_columns(targets)]
     assert list(scored["id"]) == [f"q{i}" for i in range(len(TEXTS))]
     assert set(scored["nato_spending_stance"]) <= {"favor", "against", "none"}
-
-
-def test_padding_free_batches_embed_each_text_exactly_as_if_alone(bundle):
-    texts = [f"Quote {word} about NATO." for word in ("one", "two", "six", "ten")] + TEXTS[:3]
-    lengths = dict(zip(texts, bundle.model.embedder.token_lengths(texts), strict=True))
-    batches = list(padding_free_batches(texts, list(lengths.values()), 64))
-    assert sorted(t for batch in batches for t in batch) == sorted(texts)
-    assert all(len({lengths[t] for t in batch}) == 1 for batch in batches)
-    assert max(len(batch) for batch in batches) == 4
-    with one_torch_thread():
-        for batch in batches:
-            together = bundle.model.embed(batch).vectors
-            alone = np.vstack([bundle.model.embed([text]).vectors for text in batch])
-            assert np.array_equal(together, alone)
 
 
 def test_identical_texts_are_scored_once_and_alike(bundle):
@@ -344,3 +325,16 @@ def test_input_without_rows_gives_an_output_without_rows(bundle, tmp_path):
     lines = (tmp_path / "out.csv").read_text().splitlines()
     assert result.rows == 0 and len(lines) == 1
     assert lines[0].startswith('"id","text","nato_spending_stance"')
+
+
+def test_the_output_records_the_model_and_the_encoder_that_scored_it(bundle, tmp_path):
+    source = tmp_path / "quotes.csv"
+    pd.DataFrame({"text": TEXTS[:2]}).to_csv(source, index=False)
+    for name in ("scored.parquet", "scored.csv"):
+        score_files([str(source)], tmp_path / name, bundle=bundle, progress=False)
+        provenance = read_provenance(tmp_path / name)
+        assert provenance["model"]["sha256"] == bundle.manifest["model_sha256"]
+        assert provenance["model"]["encoder"] == bundle.model.embedder.encoder.to_dict()
+        assert provenance["targets"] == list(bundle.model.targets_)
+    assert (tmp_path / "scored.csv.provenance.json").is_file()
+    assert not (tmp_path / "scored.parquet.provenance.json").exists()

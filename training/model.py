@@ -133,7 +133,7 @@ class StanceModel(BaseEstimator):
         return self
 
     def _vectors_by_text(self, texts: list[str]) -> dict[str, np.ndarray]:
-        return dict(zip(texts, self._embedder().encode(texts), strict=True))
+        return dict(zip(texts, self._embedder().encode_reference(texts), strict=True))
 
     def check_targets(self, targets: list[str] | None) -> list[str]:
         """The requested targets (all when None), or UnknownTargetError."""
@@ -154,9 +154,9 @@ class StanceModel(BaseEstimator):
         batch = self.embed(texts)
         return np.asarray(STANCE_LABELS)[self.predict_proba(batch, target).argmax(axis=1)]
 
-    def embed(self, texts: list[str]) -> QuoteBatch:
-        """Texts with their embeddings, ready for the heads."""
-        return QuoteBatch(list(texts), self._embedder().encode(list(texts)))
+    def embed(self, texts: list[str], batch_size: int | None = None) -> QuoteBatch:
+        """Texts with their embeddings by the scoring encoder, ready for the heads."""
+        return QuoteBatch(list(texts), self._embedder().encode(list(texts), batch_size))
 
     def score(
         self, texts: list[str], targets: list[str] | None = None, batch: QuoteBatch | None = None

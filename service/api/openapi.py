@@ -124,7 +124,10 @@ def openapi_document(config: ServiceConfig) -> dict:
                 "summary": "The served model's manifest summary",
                 "security": secured,
                 "responses": {
-                    "200": _json(simple, "Version, targets, metrics, embedding."),
+                    "200": _json(
+                        simple,
+                        "Version, targets, metrics, embedding model, and the encoder running it.",
+                    ),
                     "401": unauthorized,
                     "503": not_ready,
                 },

@@ -160,6 +160,7 @@ def model_summary(bundle: Bundle) -> dict:
         "targets": manifest.get("targets", []),
         "sentiment_labels": manifest.get("sentiment_labels", []),
         "embedding": manifest.get("embedding"),
+        "encoder": bundle.model.embedder.encoder.to_dict(),
         "data": manifest.get("data"),
         "metrics": {
             "stance": metrics.get("stance"),

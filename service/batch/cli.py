@@ -130,7 +130,7 @@ def score(
     resumed = f", {result.resumed_chunks} parts reused" if result.resumed_chunks else ""
     click.echo(
         f"{result.rows} rows from {len(result.files)} file(s) → {output} "
-        f"({result.errors} with an error{resumed})",
+        f"({result.errors} with an error{resumed}); encoder {result.encoder}",
         err=True,
     )
     if actors:

@@ -26,8 +26,8 @@ class ScoringTask:
 class LocalEngine:
     """Scores chunks one after another in this process, with one cross-chunk cache.
 
-    Embedding runs on one torch thread (see `scorer`); scale out with processes instead:
-    `--engine dask --workers N`.
+    The encoder uses this process's torch thread budget (all cores by default); for more
+    throughput across machines use `--engine dask`.
     """
 
     def __init__(self, bundle: Bundle, targets: list[str], batch_size: int = 64):
@@ -70,7 +70,7 @@ class DaskEngine:
         self.targets, self.batch_size = targets, batch_size
         self.bundle_path = str(bundle.path)
         self.models_root = str(Path(bundle.path).parent)
-        self.model_sha256 = bundle.manifest["model_sha256"]
+        self.expected = _model_identity(bundle.model, bundle.manifest["model_sha256"])
         self.cluster = None
         if scheduler:
             self.client = Client(scheduler)
@@ -102,7 +102,7 @@ class DaskEngine:
             score_on_worker,
             self.bundle_path,
             self.models_root,
-            self.model_sha256,
+            self.expected,
             task,
             self.targets,
             self.batch_size,
@@ -116,20 +116,31 @@ class DaskEngine:
             self.cluster.close()
 
 
+def _model_identity(model, sha256: str) -> dict:
+    """What must be equal on every worker for scores to be equal: bundle bytes and encoder."""
+    return {"sha256": sha256, "encoder": model.embedder.encoder.to_dict()}
+
+
 def score_on_worker(
     bundle_path: str,
     models_root: str,
-    model_sha256: str,
+    expected: dict,
     task: ScoringTask,
     targets: list[str],
     batch_size: int,
 ) -> pd.DataFrame:
     """Runs on a worker: the model and the cache are loaded once per worker process."""
-    model, score_cache, sha256 = _worker_state(bundle_path, models_root)
-    if sha256 != model_sha256:
+    model, score_cache, identity = _worker_state(bundle_path, models_root)
+    if identity["sha256"] != expected["sha256"]:
         raise RuntimeError(
-            f"the worker loaded a different model from {bundle_path} (SHA-256 {sha256[:12]}…, "
-            f"expected {model_sha256[:12]}…): the bundle changed during the run"
+            f"the worker loaded a different model from {bundle_path} (SHA-256 "
+            f"{identity['sha256'][:12]}…, expected {expected['sha256'][:12]}…): "
+            "the bundle changed during the run"
+        )
+    if identity["encoder"] != expected["encoder"]:
+        raise RuntimeError(
+            f"the worker encodes with {identity['encoder']}, the client with "
+            f"{expected['encoder']}: install the same versions and STANCE_ENCODER on both"
         )
     return score_texts(
         model,
@@ -144,7 +155,11 @@ def score_on_worker(
 @cache
 def _worker_state(bundle_path: str, models_root: str):
     bundle = load_bundle(bundle_path, root=Path(models_root))
-    return bundle.model, ScoreCache(), bundle.manifest["model_sha256"]
+    return (
+        bundle.model,
+        ScoreCache(),
+        _model_identity(bundle.model, bundle.manifest["model_sha256"]),
+    )
 
 
 def make_engine(

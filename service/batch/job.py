@@ -36,6 +36,7 @@ class JobResult:
     already_complete: bool = False
     summary_rows: int = 0
     files: list[str] = field(default_factory=list)
+    encoder: str = ""
 
 
 def plan_inputs(
@@ -76,7 +77,11 @@ def _job_manifest(planned, bundle: Bundle, out_format: str, chunk_size: int) -> 
         )
     return {
         "inputs": inputs,
-        "model": {"version": bundle.version, "sha256": bundle.manifest["model_sha256"]},
+        "model": {
+            "version": bundle.version,
+            "sha256": bundle.manifest["model_sha256"],
+            "encoder": bundle.model.embedder.encoder.to_dict(),
+        },
         "targets": list(bundle.model.targets_),
         "output_format": out_format,
         "chunk_size": chunk_size,
@@ -150,11 +155,13 @@ def score_files(
             write_summary(summaries, Path(actors))
         if plot:
             plot_summary(summaries, Path(plot))
-    rows = assemble(parts, output, out_format, trailing)
+    provenance = {"model": job["model"], "targets": job["targets"]}
+    rows = assemble(parts, output, out_format, trailing, provenance)
     errors = _count_errors(parts)
     journal.mark_assembled()
     journal.remove()
-    return JobResult(output, rows, errors, resumed, False, summary_rows, files)
+    encoder = str(bundle.model.embedder.encoder)
+    return JobResult(output, rows, errors, resumed, False, summary_rows, files, encoder)
 
 
 def _score_pending(planned, chunk_size: int, journal, scorer, progress: bool | None) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from service.batch.errors import BatchError
-from service.batch.writers import replace_atomically, temporary_path, write_part
+from service.batch.writers import write_atomically, write_part
 
 MANIFEST = "manifest.json"
 
@@ -56,10 +56,8 @@ class Journal:
             raise BatchError(f"{path}: unreadable job manifest ({error}); use --force") from None
 
     def write_manifest(self, manifest: dict) -> None:
-        path = self.directory / MANIFEST
-        tmp = temporary_path(path)
-        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        replace_atomically(tmp, path)
+        text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+        write_atomically(self.directory / MANIFEST, lambda tmp: tmp.write_text(text))
 
     def mark_assembled(self) -> None:
         """Note that the output is complete, so only clean-up remains."""

@@ -1,24 +1,18 @@
-"""Scoring one chunk: validate texts, score each distinct text once, in padding-free batches.
+"""Scoring one chunk: validate texts, score each distinct text once.
 
-Texts are grouped by their exact token count, so no batch is ever padded, and torch runs on one
-thread while embedding. Both are needed for every text's embedding to be bit-identical whatever
-other texts share its batch (padding changes the shapes; several threads split the work by
-shape), so a score is a function of the text alone: de-duplication, the cache, the batch size,
-resumed runs and Dask workers cannot change a single byte. Both are also faster on CPU: small
-padding-free batches lose more to thread synchronisation than they gain.
+The encoder (`training.encoders`) gives every text an embedding that is bit-identical whatever
+other texts share its batch, so a score is a function of the text alone: de-duplication, the
+cache, the batch size, resumed runs and Dask workers cannot change a single byte.
 """
 
 from __future__ import annotations
 
 import math
-from collections import OrderedDict, defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections import OrderedDict
 
-import numpy as np
 import pandas as pd
 
-from training import QuoteBatch, StanceModel, score_columns
+from training import StanceModel, score_columns
 
 ERROR_COLUMN = "error"
 DEFAULT_CACHE_SIZE = 50_000
@@ -63,47 +57,16 @@ def text_problem(value: object) -> str | None:
     return None
 
 
-def padding_free_batches(texts: list[str], lengths: list[int], batch_size: int):
-    """Batches of texts with equal token counts, shortest first, at most `batch_size` each."""
-    by_length: dict[int, list[str]] = defaultdict(list)
-    for text, length in zip(texts, lengths, strict=True):
-        by_length[length].append(text)
-    for length in sorted(by_length):
-        group = by_length[length]
-        for start in range(0, len(group), batch_size):
-            yield group[start : start + batch_size]
-
-
-@contextmanager
-def one_torch_thread() -> Iterator[None]:
-    """Run torch on a single thread inside the block (deterministic per-row results)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def score_distinct(
     model: StanceModel, texts: list[str], targets: list[str], batch_size: int
 ) -> dict[str, tuple]:
     """Flat score values (in `score_columns(targets)` order) of each distinct text."""
     if not texts:
         return {}
-    ordered: list[str] = []
-    vectors: list[np.ndarray] = []
-    with one_torch_thread():
-        for batch in padding_free_batches(texts, model.embedder.token_lengths(texts), batch_size):
-            embedded = model.embed(batch)
-            ordered.extend(embedded.texts)
-            vectors.append(embedded.vectors)
-    scores = model.score(ordered, targets, batch=QuoteBatch(ordered, np.vstack(vectors)))
     names = score_columns(targets)
     result = {}
-    for text, score in zip(ordered, scores, strict=True):
+    scores = model.score(texts, targets, batch=model.embed(texts, batch_size=batch_size))
+    for text, score in zip(texts, scores, strict=True):
         columns = score.to_columns()
         result[text] = tuple(columns[name] for name in names)
     return result

@@ -17,7 +17,7 @@ from pathlib import Path
 from service.actors import ActorAggregator, ActorNames, ActorSummary
 from service.batch.errors import BatchError
 from service.batch.scorer import ERROR_COLUMN
-from service.batch.writers import part_roles, read_columns, replace_atomically, temporary_path
+from service.batch.writers import part_roles, read_columns, write_atomically
 from training import SENTIMENT_LABELS, STANCE_LABELS, LabelScore, QuoteScore
 
 SUMMARY_FORMATS = (".csv", ".json", ".jsonl")
@@ -125,19 +125,21 @@ def write_summary(summaries: list[ActorSummary], path: Path) -> None:
     suffix = path.suffix.lower()
     if suffix not in SUMMARY_FORMATS:
         raise BatchError(f"{path}: the actor summary must be {', '.join(SUMMARY_FORMATS)}")
-    tmp = temporary_path(path)
-    with open(tmp, "w", encoding="utf-8", newline="") as stream:
-        if suffix == ".csv":
-            writer = csv.DictWriter(stream, fieldnames=CSV_FIELDS, lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(_flat(s) for s in summaries)
-        elif suffix == ".json":
-            json.dump([s.to_dict() for s in summaries], stream, indent=2, ensure_ascii=False)
-            stream.write("\n")
-        else:
-            for summary in summaries:
-                stream.write(json.dumps(summary.to_dict(), ensure_ascii=False) + "\n")
-    replace_atomically(tmp, path)
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8", newline="") as stream:
+            if suffix == ".csv":
+                writer = csv.DictWriter(stream, fieldnames=CSV_FIELDS, lineterminator="\n")
+                writer.writeheader()
+                writer.writerows(_flat(s) for s in summaries)
+            elif suffix == ".json":
+                json.dump([s.to_dict() for s in summaries], stream, indent=2, ensure_ascii=False)
+                stream.write("\n")
+            else:
+                for summary in summaries:
+                    stream.write(json.dumps(summary.to_dict(), ensure_ascii=False) + "\n")
+
+    write_atomically(path, write)
 
 
 def plot_summary(summaries: list[ActorSummary], path: Path, top: int = 12) -> None:
@@ -173,7 +175,5 @@ def plot_summary(summaries: list[ActorSummary], path: Path, top: int = 12) -> No
     axes[0][0].set_yticklabels([f"{a} ({quotes[a]})" for a in actors])
     figure.suptitle(f"Net stance of the {len(actors)} most quoted actors")
     figure.tight_layout()
-    tmp = temporary_path(path)
-    figure.savefig(tmp, format="png", dpi=100)
+    write_atomically(path, lambda tmp: figure.savefig(tmp, format="png", dpi=100))
     plt.close(figure)
-    replace_atomically(tmp, path)

@@ -40,16 +40,21 @@ def output_format(path: Path, fmt: str | None = None) -> str:
     return fmt
 
 
-def temporary_path(path: Path) -> Path:
-    """A sibling of `path` to write into before os.replace makes it appear whole."""
-    return path.with_name(f".tmp-{os.getpid()}-{path.name}")
+def write_atomically(path: Path, write):
+    """Run `write(tmp)` on a temporary sibling of `path`, flush it, rename it onto `path`.
 
-
-def replace_atomically(tmp: Path, path: Path) -> None:
-    """Flush `tmp` to disk and rename it onto `path` (readers see the old or the new file)."""
-    with open(tmp, "rb") as stream:
-        os.fsync(stream.fileno())
-    os.replace(tmp, path)
+    Readers see the old file or the new one, never part of one. Returns what `write` returned.
+    """
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    try:
+        result = write(tmp)
+        with open(tmp, "rb") as stream:
+            os.fsync(stream.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return result
 
 
 ROLES_KEY = b"stance.roles"
@@ -57,10 +62,8 @@ ROLES_KEY = b"stance.roles"
 
 def write_part(frame: pd.DataFrame, path: Path, roles: dict) -> None:
     """Write one chunk's rows as a Parquet part (with its column roles), atomically."""
-    tmp = temporary_path(path)
     table = part_table(frame).replace_schema_metadata({ROLES_KEY: json.dumps(roles).encode()})
-    pq.write_table(table, tmp)
-    replace_atomically(tmp, path)
+    write_atomically(path, lambda tmp: pq.write_table(table, tmp))
 
 
 def part_table(frame: pd.DataFrame) -> pa.Table:
@@ -111,20 +114,40 @@ def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-def assemble(parts: list[Path], output: Path, fmt: str, trailing: list[str]) -> int:
-    """Concatenate `parts` in order into `output` (tmp + rename); returns the row count."""
+PROVENANCE_KEY = b"stance.provenance"
+
+
+def provenance_path(output: Path) -> Path:
+    """Where a CSV or JSONL output's provenance goes (Parquet keeps it in its own metadata)."""
+    return output.with_name(output.name + ".provenance.json")
+
+
+def assemble(
+    parts: list[Path], output: Path, fmt: str, trailing: list[str], provenance: dict
+) -> int:
+    """Concatenate `parts` in order into `output` (tmp + rename); returns the row count.
+
+    `provenance` (model, encoder, targets) goes into a Parquet output's schema metadata, or
+    beside a CSV or JSONL output in `provenance_path(output)`, written first.
+    """
     schema = unified_schema(parts, trailing)
     if not parts:  # no input rows: an empty file that still has the score columns
         schema = pa.schema([pa.field(name, pa.string()) for name in trailing])
+    recorded = json.dumps(provenance, indent=2, sort_keys=True) + "\n"
+    if fmt == "parquet":
+        schema = schema.with_metadata({PROVENANCE_KEY: recorded.encode()})
+    else:
+        write_atomically(provenance_path(output), lambda tmp: tmp.write_text(recorded))
     tables = (conform(pq.read_table(part), schema) for part in parts)
-    tmp = temporary_path(output)
-    try:
-        rows = _WRITERS[fmt](tables, tmp, schema)
-        replace_atomically(tmp, output)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return rows
+    return write_atomically(output, lambda tmp: _WRITERS[fmt](tables, tmp, schema))
+
+
+def read_provenance(output: Path) -> dict:
+    """The provenance recorded with a scored output (see `assemble`)."""
+    if output.suffix.lower() in (".parquet", ".pq"):
+        metadata = pq.read_schema(output).metadata or {}
+        return json.loads(metadata.get(PROVENANCE_KEY, b"{}"))
+    return json.loads(provenance_path(output).read_text())
 
 
 def _write_parquet(tables: Iterable[pa.Table], path: Path, schema: pa.Schema) -> int:

@@ -1,0 +1,190 @@
+"""How quotes are encoded when scoring: OpenVINO compiled for this CPU, or PyTorch.
+
+Bundles are trained and fingerprinted on the reference encoding (sentence-transformers in
+float32, see `Embedder.encode_reference`). Scoring uses the fastest encoder that works here:
+
+- `openvino`: the same sentence-transformers module (transformer, pooling, normalisation)
+  converted in memory and compiled by OpenVINO for this CPU. It computes in bfloat16 where the
+  CPU has BF16 instructions and in float32 elsewhere (OpenVINO chooses; `EncoderInfo` records
+  which). About 5x the reference's throughput here, TweetEval F_avg within 0.5 of it
+  (`benchmarks/bench_batch.py`).
+- `torch`: sentence-transformers on PyTorch in float32, one intra-op thread.
+
+`STANCE_ENCODER` (or the `encoder` argument) picks one; `auto`, the default, takes OpenVINO and
+falls back to torch when OpenVINO is missing or cannot compile the model.
+
+Both encoders embed texts in batches of equal token count, so no batch is padded, and each row's
+embedding is bit-identical whatever else shares its batch: a score is a function of the text
+alone, so de-duplication, caches, micro-batches, resumed jobs and Dask workers never change it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import warnings
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import metadata
+
+import numpy as np
+
+ENCODERS = ("auto", "openvino", "torch")
+log = logging.getLogger(__name__)
+
+
+class EncoderError(RuntimeError):
+    """The requested encoder cannot run here."""
+
+
+@dataclass(frozen=True)
+class EncoderInfo:
+    """Which encoder computes the embeddings: recorded with batch outputs, shown by /model.
+
+    Thread counts are not part of it: they do not change a single embedding.
+    """
+
+    backend: str
+    version: str
+    precision: str
+
+    def to_dict(self) -> dict:
+        return {"backend": self.backend, "version": self.version, "precision": self.precision}
+
+    def __str__(self) -> str:
+        return f"{self.backend} {self.version} ({self.precision})"
+
+
+def requested_encoder(encoder: str | None = None) -> str:
+    """The encoder asked for by argument or $STANCE_ENCODER (default auto), validated."""
+    name = (encoder or os.environ.get("STANCE_ENCODER") or "auto").strip().lower()
+    if name not in ENCODERS:
+        source = "encoder" if encoder else "STANCE_ENCODER"
+        raise EncoderError(f"{source} must be one of {', '.join(ENCODERS)}, not {name!r}")
+    return name
+
+
+def equal_length_batches(lengths: list[int], batch_size: int) -> Iterator[list[int]]:
+    """Indices grouped by equal token count, shortest first, at most `batch_size` per batch."""
+    by_length: dict[int, list[int]] = defaultdict(list)
+    for index, length in enumerate(lengths):
+        by_length[length].append(index)
+    for length in sorted(by_length):
+        group = by_length[length]
+        for start in range(0, len(group), batch_size):
+            yield group[start : start + batch_size]
+
+
+def _normalised(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, np.float32(1e-12))
+
+
+class _Encoder:
+    """Embeds texts in equal-length batches; subclasses embed one such batch."""
+
+    info: EncoderInfo
+
+    def __init__(self, model):
+        self.model = model
+
+    def encode(self, texts: list[str], lengths: list[int], batch_size: int) -> np.ndarray:
+        """L2-normalised float32 embeddings of `texts` (with their token counts), in order."""
+        out = np.zeros((len(texts), self.model.get_embedding_dimension()), dtype=np.float32)
+        for indices in equal_length_batches(lengths, batch_size):
+            out[indices] = self._batch([texts[i] for i in indices])
+        return out
+
+    def _batch(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+
+class TorchEncoder(_Encoder):
+    """sentence-transformers on PyTorch, float32, on one thread (bit-identical per row)."""
+
+    def __init__(self, model):
+        super().__init__(model)
+        self.info = EncoderInfo("torch", metadata.version("torch"), "f32")
+
+    def _batch(self, texts: list[str]) -> np.ndarray:
+        import torch
+
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            vectors = self.model.encode(texts, batch_size=len(texts), convert_to_numpy=True)
+        finally:
+            torch.set_num_threads(before)
+        return _normalised(vectors)
+
+
+def _traceable(model, names: list[str]):
+    """The sentence-transformers `model` as a module of positional tensors named `names`."""
+    import torch
+
+    class SentenceEmbedding(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
+        def forward(self, *tensors):
+            return self.model(dict(zip(names, tensors, strict=True)))["sentence_embedding"]
+
+    return SentenceEmbedding().eval()
+
+
+class OpenVinoEncoder(_Encoder):
+    """The sentence-transformers module compiled by OpenVINO for this CPU."""
+
+    def __init__(self, model, threads: int):
+        super().__init__(model)
+        import openvino as ov
+        import torch
+
+        # Trace on a padded pair so the attention mask's path is part of the graph.
+        example = model.preprocess(["Allies must spend more on defence.", "No."])
+        self.inputs = [k for k, v in example.items() if isinstance(v, torch.Tensor)]
+        with torch.no_grad(), warnings.catch_warnings():
+            # Tracing fixes shape checks that are constant for this encoder-only model.
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)
+            converted = ov.convert_model(
+                _traceable(model, self.inputs),
+                example_input=tuple(example[k] for k in self.inputs),
+            )
+        core = ov.Core()
+        self.compiled = core.compile_model(
+            converted, "CPU", {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads}
+        )
+        self._request = self.compiled.create_infer_request()
+        self._lock = threading.Lock()
+        self.info = EncoderInfo(
+            "openvino",
+            metadata.version("openvino"),
+            self.compiled.get_property("INFERENCE_PRECISION_HINT").to_string(),
+        )
+
+    def _batch(self, texts: list[str]) -> np.ndarray:
+        features = self.model.preprocess(texts)
+        arrays = [features[name].numpy() for name in self.inputs]
+        with self._lock:  # one infer request; OpenVINO already uses every thread it was given
+            vectors = self._request.infer(arrays)[0]
+            return _normalised(vectors)
+
+
+def make_encoder(model, encoder: str | None = None) -> _Encoder:
+    """The encoder asked for (see module doc) for a loaded sentence-transformers `model`."""
+    import torch
+
+    name = requested_encoder(encoder)
+    if name == "torch":
+        return TorchEncoder(model)
+    try:
+        return OpenVinoEncoder(model, threads=torch.get_num_threads())
+    except Exception as error:  # ImportError, conversion or compilation failures
+        if name == "openvino":
+            raise EncoderError(f"OpenVINO cannot run the embedding model here: {error}") from error
+        log.warning("OpenVINO unavailable (%s); encoding with PyTorch", error)
+        return TorchEncoder(model)
