@@ -4,8 +4,9 @@
     python benchmarks/bench_batch.py --quick    # 400 texts; 100,000-row memory run; no TweetEval
 
 1. Throughput: quotes/s of `score_files` (what `stance score` runs, with the encoder it picks
-   here) versus a plain loop of `SentenceTransformer.encode` + the model's heads, batch after
-   batch in input order, on the same distinct texts (tweets from
+   here) versus the faster of two plain baselines — `SentenceTransformer.encode` + the model's
+   heads batch after batch in input order, and one `encode` call over all texts (which sorts
+   them by length) + one pass of the heads — on the same distinct texts (tweets from
    ../shared/benchmarks/tweeteval-stance, quotes from ../shared/archives). Both use the same
    loaded model; model loading is not timed. Also timed: a RoBERTa-base sequence classifier
    (random weights, the size of the TweetEval leaderboard's models) on the first 1,000 texts.
@@ -74,6 +75,18 @@ def plain_loop(bundle, texts: list[str]) -> float:
     return time.perf_counter() - started
 
 
+def plain_call(bundle, texts: list[str]) -> float:
+    """Seconds for one SentenceTransformer.encode call over all texts (it sorts them by length,
+    so batches carry little padding) + one pass of the heads."""
+    from training import QuoteBatch
+
+    transformer = bundle.model.embedder.sentence_transformer
+    started = time.perf_counter()
+    vectors = transformer.encode(texts, batch_size=BATCH, normalize_embeddings=True)
+    bundle.model.score(texts, batch=QuoteBatch(texts, vectors))
+    return time.perf_counter() - started
+
+
 def batch_scorer(bundle, texts: list[str], directory: Path) -> float:
     """Seconds for score_files on a CSV of `texts` (reading, scoring, parts, assembly)."""
     from service.batch import score_files
@@ -132,8 +145,10 @@ def throughput(count: int) -> float:
         warm = texts[:32]
         plain_loop(bundle, warm)
         batch_scorer(bundle, warm, Path(tmp))
-        plain = plain_loop(bundle, texts)
+        loop = plain_loop(bundle, texts)
+        call = plain_call(bundle, texts)
         ours = batch_scorer(bundle, texts, Path(tmp))
+    plain = min(loop, call)  # the faster plain baseline
     roberta_texts = texts[:ROBERTA_TEXTS]
     roberta = roberta_loop(bundle, roberta_texts)
     ratio = plain / ours
@@ -141,13 +156,16 @@ def throughput(count: int) -> float:
     roberta_rate = len(roberta_texts) / roberta
     print(f"texts: {len(texts):,} distinct (tweeteval-stance + quotebank samples), "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")  # fmt: skip
-    print(f"plain encode + heads, batches of {BATCH}, torch {threads} threads: "
-          f"{len(texts) / plain:7.1f} quotes/s ({plain:.1f} s)")  # fmt: skip
+    print(f"plain encode + heads, batches of {BATCH} in input order, torch {threads} threads: "
+          f"{len(texts) / loop:7.1f} quotes/s ({loop:.1f} s)")  # fmt: skip
+    print(f"plain encode + heads, one encode call (sorts by length), torch {threads} threads: "
+          f"{len(texts) / call:7.1f} quotes/s ({call:.1f} s)")  # fmt: skip
     print(f"stance score (local engine, encoder {bundle.model.embedder.encoder}): "
           f"{rate:7.1f} quotes/s ({ours:.1f} s)")  # fmt: skip
     print(f"RoBERTa-base classifier, batches of {BATCH}, {len(roberta_texts):,} texts: "
           f"{roberta_rate:7.1f} quotes/s ({roberta:.1f} s)")  # fmt: skip
-    print(f"ratio stance score / plain loop: {ratio:.2f} (must be >= {MIN_RATIO}, goal 5); "
+    print(f"ratio stance score / faster plain baseline: {ratio:.2f} (must be >= {MIN_RATIO}, "
+          f"goal 5); / batches in input order: {loop / ours:.2f}; "
           f"/ RoBERTa-base: {rate / roberta_rate:.1f}")  # fmt: skip
     return ratio
 

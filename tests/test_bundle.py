@@ -19,6 +19,7 @@ from training import (
     read_labeled_csv,
     write_bundle,
 )
+from training.data import STANCE_LABELS
 from training.embedding import resolve_model_path
 
 TEXTS = [
@@ -64,6 +65,17 @@ def test_flat_columns_follow_the_design_names(fitted):
     )
 
 
+def test_heads_trained_on_the_same_texts_share_one_vectorizer_and_predict_alike(fitted):
+    # Every small-seed quote is labeled for both targets: their n-gram vectorizers are equal.
+    first, second = (h.named_steps["features"].vectorizers_ for h in fitted.heads_.values())
+    assert len(first) == 2 and all(a is b for a, b in zip(first, second, strict=True))
+    batch = fitted.embed(TEXTS)
+    for target, head in fitted.heads_.items():
+        columns = [list(head.classes_).index(label) for label in STANCE_LABELS]
+        expected = head.predict_proba(batch)[:, columns]  # the plain sklearn pipeline
+        assert np.allclose(fitted.predict_proba(batch, target), expected)
+
+
 def test_unknown_target_is_refused_with_the_known_ones(fitted):
     with pytest.raises(UnknownTargetError, match=r"climate.*knows nato_spending"):
         fitted.score(TEXTS, ["climate"])
@@ -76,6 +88,8 @@ def test_round_trip_gives_identical_scores(fitted, small_quotes, embedder, tmp_p
     assert [s.to_dict() for s in loaded.model.score(TEXTS)] == [
         s.to_dict() for s in fitted.score(TEXTS)
     ]
+    heads = [*loaded.model.heads_.values(), loaded.model.sentiment_head_]
+    assert len({id(v) for h in heads for v in h.named_steps["features"].vectorizers_}) == 2
     manifest = json.loads((path / "manifest.json").read_text())
     assert manifest["embedding"]["fingerprint"] == embedder.spec.fingerprint
     assert manifest["data"]["sha256"] == small_quotes.sha256

@@ -96,14 +96,6 @@ class Embedder:
         """The loaded sentence-transformers model (for benchmarks that call it directly)."""
         return self._model
 
-    def token_lengths(self, texts: list[str]) -> list[int]:
-        """How many tokens the model sees for each text, after truncation."""
-        lengths: list[int] = []
-        for start in range(0, len(texts), 1024):
-            features = self._model.preprocess(list(texts[start : start + 1024]))
-            lengths.extend(int(n) for n in features["attention_mask"].sum(dim=1).tolist())
-        return lengths
-
     @property
     def dimension(self) -> int:
         return int(self._model.get_embedding_dimension())
@@ -121,9 +113,7 @@ class Embedder:
         """Embeddings of `texts` by the scoring encoder, one row each, in input order."""
         if not len(texts):
             return np.zeros((0, self.dimension), dtype=np.float32)
-        texts = list(texts)
-        lengths = self.token_lengths(texts)
-        return self._encoder.encode(texts, lengths, batch_size or self.batch_size)
+        return self._encoder.encode(list(texts), batch_size or self.batch_size)
 
     def encode_reference(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray:
         """Embeddings of `texts` by the float32 reference that bundles are trained on."""

@@ -83,22 +83,33 @@ def _normalised(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, np.float32(1e-12))
 
 
+# The model's own tokenisation, without padding: equal-length batches need none.
+_UNPADDED = {"text": {"padding": False}, "common": {"return_tensors": None}}
+
+
 class _Encoder:
-    """Embeds texts in equal-length batches; subclasses embed one such batch."""
+    """Embeds texts in equal-length batches; subclasses embed one batch of token arrays."""
 
     info: EncoderInfo
 
     def __init__(self, model):
         self.model = model
 
-    def encode(self, texts: list[str], lengths: list[int], batch_size: int) -> np.ndarray:
-        """L2-normalised float32 embeddings of `texts` (with their token counts), in order."""
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        """L2-normalised float32 embeddings of `texts`, in order."""
+        tokens = self.model.preprocess(texts, processing_kwargs=_UNPADDED)
+        columns = {name: rows for name, rows in tokens.items() if isinstance(rows, list)}
+        lengths = [len(ids) for ids in columns["input_ids"]]
         out = np.zeros((len(texts), self.model.get_embedding_dimension()), dtype=np.float32)
         for indices in equal_length_batches(lengths, batch_size):
-            out[indices] = self._batch([texts[i] for i in indices])
+            arrays = {
+                name: np.array([rows[i] for i in indices], dtype=np.int64)
+                for name, rows in columns.items()
+            }
+            out[indices] = _normalised(self._batch(arrays))
         return out
 
-    def _batch(self, texts: list[str]) -> np.ndarray:
+    def _batch(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
         raise NotImplementedError
 
 
@@ -109,16 +120,17 @@ class TorchEncoder(_Encoder):
         super().__init__(model)
         self.info = EncoderInfo("torch", metadata.version("torch"), "f32")
 
-    def _batch(self, texts: list[str]) -> np.ndarray:
+    def _batch(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
         import torch
 
+        features = {name: torch.from_numpy(array) for name, array in arrays.items()}
         before = torch.get_num_threads()
         torch.set_num_threads(1)
         try:
-            vectors = self.model.encode(texts, batch_size=len(texts), convert_to_numpy=True)
+            with torch.inference_mode():
+                return self.model(features)["sentence_embedding"].numpy()
         finally:
             torch.set_num_threads(before)
-        return _normalised(vectors)
 
 
 def _traceable(model, names: list[str]):
@@ -166,12 +178,10 @@ class OpenVinoEncoder(_Encoder):
             self.compiled.get_property("INFERENCE_PRECISION_HINT").to_string(),
         )
 
-    def _batch(self, texts: list[str]) -> np.ndarray:
-        features = self.model.preprocess(texts)
-        arrays = [features[name].numpy() for name in self.inputs]
+    def _batch(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
+        inputs = [arrays[name] for name in self.inputs]
         with self._lock:  # one infer request; OpenVINO already uses every thread it was given
-            vectors = self._request.infer(arrays)[0]
-            return _normalised(vectors)
+            return self._request.infer(inputs)[0].copy()
 
 
 def make_encoder(model, encoder: str | None = None) -> _Encoder:

@@ -61,10 +61,42 @@ class QuoteFeatures(BaseEstimator, TransformerMixin):
             vectorizer.fit(batch.texts)
         return self
 
-    def transform(self, batch: QuoteBatch):
+    def transform(self, batch: QuoteBatch, ngrams: dict | None = None):
+        """The feature matrix of `batch`. Pass the same `ngrams` dict to the heads of one model
+        and each shared vectorizer (see `share_vectorizers`) transforms the texts once."""
+        ngrams = {} if ngrams is None else ngrams
         blocks = [csr_matrix(batch.vectors * self.embedding_weight)]
-        blocks += [vectorizer.transform(batch.texts) for vectorizer in self.vectorizers_]
+        for vectorizer in self.vectorizers_:
+            if id(vectorizer) not in ngrams:
+                ngrams[id(vectorizer)] = vectorizer.transform(batch.texts)
+            blocks.append(ngrams[id(vectorizer)])
         return hstack(blocks).tocsr()
+
+
+def share_vectorizers(heads: list[Pipeline]) -> None:
+    """Make heads whose n-gram vectorizers learned the same thing use one object.
+
+    Heads trained on the same texts (every seed quote is labeled for every target and for
+    sentiment) fit identical vectorizers; sharing one lets scoring analyse each text once
+    instead of once per head. Predictions do not change.
+    """
+    kept: list[TfidfVectorizer] = []
+    for head in heads:
+        features = head.named_steps["features"]
+        for i, vectorizer in enumerate(features.vectorizers_):
+            twin = next((k for k in kept if _same_vectorizer(k, vectorizer)), None)
+            if twin is None:
+                kept.append(vectorizer)
+            else:
+                features.vectorizers_[i] = twin
+
+
+def _same_vectorizer(a: TfidfVectorizer, b: TfidfVectorizer) -> bool:
+    return (
+        a.get_params() == b.get_params()
+        and a.vocabulary_ == b.vocabulary_
+        and np.array_equal(a.idf_, b.idf_)
+    )
 
 
 class StanceModel(BaseEstimator):
@@ -96,6 +128,14 @@ class StanceModel(BaseEstimator):
         state = super().__getstate__()
         state["embedder"] = None
         return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if hasattr(self, "heads_"):
+            share_vectorizers(self._all_heads())
+
+    def _all_heads(self) -> list[Pipeline]:
+        return [*self.heads_.values(), *([self.sentiment_head_] if self.sentiment_head_ else [])]
 
     def _embedder(self) -> Embedder:
         if self.embedder is None:
@@ -130,6 +170,7 @@ class StanceModel(BaseEstimator):
             texts = sentiment["text"].tolist()
             batch = QuoteBatch(texts, np.stack([vectors[t] for t in texts]))
             self.sentiment_head_ = self._head().fit(batch, sentiment["sentiment"].to_numpy())
+        share_vectorizers(self._all_heads())
         return self
 
     def _vectors_by_text(self, texts: list[str]) -> dict[str, np.ndarray]:
@@ -144,10 +185,12 @@ class StanceModel(BaseEstimator):
             raise UnknownTargetError(unknown, self.targets_)
         return list(dict.fromkeys(targets))
 
-    def predict_proba(self, batch: QuoteBatch, target: str) -> np.ndarray:
+    def predict_proba(
+        self, batch: QuoteBatch, target: str, ngrams: dict | None = None
+    ) -> np.ndarray:
         """P(favor), P(against), P(none) for each text, in STANCE_LABELS order."""
         head = self.heads_[self.check_targets([target])[0]]
-        return _ordered(head, head.predict_proba(batch), STANCE_LABELS)
+        return _ordered(head, _probabilities(head, batch, ngrams), STANCE_LABELS)
 
     def predict(self, texts: list[str], target: str) -> np.ndarray:
         """The stance label for each text toward `target`."""
@@ -166,12 +209,12 @@ class StanceModel(BaseEstimator):
         if not len(texts):
             return []
         batch = batch if batch is not None else self.embed(texts)
-        stance = {t: self.predict_proba(batch, t) for t in targets}
+        ngrams: dict = {}  # n-gram matrices shared by the heads (see share_vectorizers)
+        stance = {t: self.predict_proba(batch, t, ngrams) for t in targets}
         sentiment = None
         if self.sentiment_head_ is not None:
-            sentiment = _ordered(
-                self.sentiment_head_, self.sentiment_head_.predict_proba(batch), SENTIMENT_LABELS
-            )
+            head = self.sentiment_head_
+            sentiment = _ordered(head, _probabilities(head, batch, ngrams), SENTIMENT_LABELS)
         return [
             QuoteScore(
                 stances={t: _label_score(stance[t][i], STANCE_LABELS) for t in targets},
@@ -181,6 +224,12 @@ class StanceModel(BaseEstimator):
             )
             for i in range(len(batch.texts))
         ]
+
+
+def _probabilities(head: Pipeline, batch: QuoteBatch, ngrams: dict | None) -> np.ndarray:
+    """`head.predict_proba(batch)`, with n-gram matrices taken from or added to `ngrams`."""
+    features = head.named_steps["features"].transform(batch, ngrams)
+    return head.named_steps["classifier"].predict_proba(features)
 
 
 def _ordered(head: Pipeline, probabilities: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:
