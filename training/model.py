@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+import sklearn
 from scipy.sparse import csr_matrix, hstack
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
@@ -210,11 +211,13 @@ class StanceModel(BaseEstimator):
             return []
         batch = batch if batch is not None else self.embed(texts)
         ngrams: dict = {}  # n-gram matrices shared by the heads (see share_vectorizers)
-        stance = {t: self.predict_proba(batch, t, ngrams) for t in targets}
-        sentiment = None
-        if self.sentiment_head_ is not None:
-            head = self.sentiment_head_
-            sentiment = _ordered(head, _probabilities(head, batch, ngrams), SENTIMENT_LABELS)
+        # Features are finite by construction: skip sklearn's per-call input checks.
+        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+            stance = {t: self.predict_proba(batch, t, ngrams) for t in targets}
+            sentiment = None
+            if self.sentiment_head_ is not None:
+                head = self.sentiment_head_
+                sentiment = _ordered(head, _probabilities(head, batch, ngrams), SENTIMENT_LABELS)
         return [
             QuoteScore(
                 stances={t: _label_score(stance[t][i], STANCE_LABELS) for t in targets},
