@@ -115,7 +115,7 @@ class Embedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return self._encoder.encode(list(texts), batch_size or self.batch_size)
 
-    def encode_reference(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray:
+    def encode_reference(self, texts: list[str]) -> np.ndarray:
         """Embeddings of `texts` by the float32 reference that bundles are trained on."""
         if not len(texts):
             return np.zeros((0, self.dimension), dtype=np.float32)
@@ -124,7 +124,7 @@ class Embedder:
             batch_size=self.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
-            show_progress_bar=show_progress,
+            show_progress_bar=False,
         )
         return vectors.astype(np.float32, copy=False)
 

@@ -6,8 +6,8 @@ float32, see `Embedder.encode_reference`). Scoring uses the fastest encoder that
 - `openvino`: the same sentence-transformers module (transformer, pooling, normalisation)
   converted in memory and compiled by OpenVINO for this CPU. It computes in bfloat16 where the
   CPU has BF16 instructions and in float32 elsewhere (OpenVINO chooses; `EncoderInfo` records
-  which). About 5x the reference's throughput here, TweetEval F_avg within 0.5 of it
-  (`benchmarks/bench_batch.py`).
+  which). Several times the reference's throughput, the same TweetEval F_avg
+  (`benchmarks/bench_batch.py` prints both).
 - `torch`: sentence-transformers on PyTorch in float32, one intra-op thread.
 
 `STANCE_ENCODER` (or the `encoder` argument) picks one; `auto`, the default, takes OpenVINO and
