@@ -136,7 +136,8 @@ class StanceModel(BaseEstimator):
             share_vectorizers(self._all_heads())
 
     def _all_heads(self) -> list[Pipeline]:
-        return [*self.heads_.values(), *([self.sentiment_head_] if self.sentiment_head_ else [])]
+        sentiment = [self.sentiment_head_] if self.sentiment_head_ is not None else []
+        return [*self.heads_.values(), *sentiment]
 
     def _embedder(self) -> Embedder:
         if self.embedder is None:
@@ -211,7 +212,8 @@ class StanceModel(BaseEstimator):
             return []
         batch = batch if batch is not None else self.embed(texts)
         ngrams: dict = {}  # n-gram matrices shared by the heads (see share_vectorizers)
-        # Features are finite by construction: skip sklearn's per-call input checks.
+        # Features are finite by construction: skip sklearn's finiteness and parameter checks,
+        # which cost more than the arithmetic on the few quotes of an API request.
         with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
             stance = {t: self.predict_proba(batch, t, ngrams) for t in targets}
             sentiment = None

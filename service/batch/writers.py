@@ -144,7 +144,7 @@ def assemble(
 
 def read_provenance(output: Path) -> dict:
     """The provenance recorded with a scored output (see `assemble`)."""
-    if output.suffix.lower() in (".parquet", ".pq"):
+    if output_format(output) == "parquet":
         metadata = pq.read_schema(output).metadata or {}
         return json.loads(metadata.get(PROVENANCE_KEY, b"{}"))
     return json.loads(provenance_path(output).read_text())
