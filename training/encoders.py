@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from importlib import metadata
 
 import numpy as np
+from sklearn.preprocessing import normalize
 
 ENCODERS = ("auto", "openvino", "torch")
 log = logging.getLogger(__name__)
@@ -77,12 +78,6 @@ def equal_length_batches(lengths: list[int], batch_size: int) -> Iterator[list[i
             yield group[start : start + batch_size]
 
 
-def _normalised(vectors: np.ndarray) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.maximum(norms, np.float32(1e-12))
-
-
 # The model's own tokenisation, without padding: equal-length batches need none.
 _UNPADDED = {"text": {"padding": False}, "common": {"return_tensors": None}}
 
@@ -106,7 +101,7 @@ class _Encoder:
                 name: np.array([rows[i] for i in indices], dtype=np.int64)
                 for name, rows in columns.items()
             }
-            out[indices] = _normalised(self._batch(arrays))
+            out[indices] = normalize(np.asarray(self._batch(arrays), dtype=np.float32))
         return out
 
     def _batch(self, arrays: dict[str, np.ndarray]) -> np.ndarray:

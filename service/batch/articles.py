@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import glob
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from service.batch.errors import BatchError
 from service.batch.job import JobResult, score_files
 from service.batch.readers import ColumnOptions
+from service.batch.writers import write_atomically
 
 ARTICLE_SUFFIXES = (".txt", ".jsonl")
 QUOTATION_COLUMNS = ColumnOptions(text="quote", actor="speaker", id=None, date="date")
@@ -72,12 +71,9 @@ def score_articles(
 
 
 def _write_jsonl_atomically(records, path: Path) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as sink:
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8") as sink:
             for record in records:
                 sink.write(json.dumps(record, ensure_ascii=False) + "\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+
+    write_atomically(path, write)
