@@ -507,6 +507,26 @@ def test_a_lone_admitted_request_does_not_wait_for_company(default_bundle):
         batcher.stop()
 
 
+def test_a_request_queued_behind_a_busy_batch_gets_a_full_window_for_company(default_bundle):
+    # The clients answered by one batch must be able to join the next one: its window opens when
+    # the batcher gets to it, not when its first request arrived (during the busy batch).
+    sizes: list[int] = []
+    batcher = MicroBatcher(max_size=512, max_wait_ms=100, on_batch=sizes.append)
+    busy = [f"Quote {n} on how much the alliance should spend." for n in range(512)]  # full
+    try:
+        first = threading.Thread(target=batcher.score, args=(default_bundle, busy, 60))
+        first.start()
+        time.sleep(0.02)  # the full batch is running (it takes well over 100 ms)
+        queued = threading.Thread(target=batcher.score, args=(default_bundle, ["queued"], 60))
+        queued.start()
+        first.join(60)
+        batcher.score(default_bundle, ["answered by the first batch, back again"], timeout=60)
+        queued.join(60)
+    finally:
+        batcher.stop()
+    assert sizes == [512, 2]
+
+
 def test_concurrent_http_requests_are_coalesced(default_bundle):
     app = create_app(ServiceConfig(batch_max_wait_ms=400, torch_threads=1), bundle=default_bundle)
     start = threading.Barrier(8)

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from service.api.server import worker_core_sets
+
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "test-token"
 pytestmark = pytest.mark.slow
@@ -220,3 +222,10 @@ def test_gunicorn_refuses_to_start_on_a_tampered_bundle(models, tmp_path):
     )
     assert result.returncode != 0
     assert "does not match its manifest" in result.stderr
+
+
+def test_workers_get_disjoint_even_shares_of_the_cores():
+    assert worker_core_sets(2, [0, 1]) == [{0}, {1}]
+    assert worker_core_sets(2, [0, 1, 2, 3, 4]) == [{0, 1}, {2, 3}]
+    assert worker_core_sets(1, [3, 5]) == [{3, 5}]
+    assert worker_core_sets(3, [0, 1]) is None  # more workers than cores: left to the scheduler

@@ -21,6 +21,7 @@ from training import (
 )
 from training.data import STANCE_LABELS
 from training.embedding import resolve_model_path
+from training.heads import classifier_probabilities
 
 TEXTS = [
     "Allies must lift defence budgets to three percent of GDP without delay.",
@@ -74,6 +75,26 @@ def test_heads_trained_on_the_same_texts_share_one_vectorizer_and_predict_alike(
         columns = [list(head.classes_).index(label) for label in STANCE_LABELS]
         expected = head.predict_proba(batch)[:, columns]  # the plain sklearn pipeline
         assert np.allclose(fitted.predict_proba(batch, target), expected)
+
+
+@pytest.mark.parametrize("calibration", ["isotonic", "sigmoid", None])
+def test_head_probabilities_equal_sklearns_predict_proba_for_every_recipe(
+    calibration, small_quotes, embedder
+):
+    model = StanceModel(embedder=embedder, calibration=calibration, calibration_folds=3)
+    model.fit(small_quotes)
+    texts = [*TEXTS, *small_quotes.frame["text"].unique()[:40]]
+    batch = model.embed(texts)
+    frame = small_quotes.frame
+    # A two-class head too: favor vs against only.
+    two_class = frame[(frame["target"] == "nato_spending") & (frame["stance"] != "none")]
+    binary = model._head().fit(model.embed(two_class["text"].tolist()), two_class["stance"])
+    for head in [*model.heads_.values(), model.sentiment_head_, binary]:
+        features = head.named_steps["features"].transform(batch)
+        classifier = head.named_steps["classifier"]
+        assert np.array_equal(
+            classifier_probabilities(classifier, features), classifier.predict_proba(features)
+        )
 
 
 def test_unknown_target_is_refused_with_the_known_ones(fitted):

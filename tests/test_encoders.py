@@ -48,7 +48,7 @@ def test_the_encoder_that_ran_is_recorded(encoder_embedder):
     info = encoder_embedder.encoder
     assert info.backend == encoder_embedder.requested_encoder
     assert info.precision in {"bf16", "f32"}
-    assert set(info.to_dict()) == {"backend", "version", "precision"}
+    assert set(info.to_dict()) == {"backend", "version", "precision", "pad_to_multiple"}
 
 
 def test_the_fingerprint_does_not_depend_on_the_encoder(encoder_embedder, embedder):

