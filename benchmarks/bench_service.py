@@ -7,7 +7,8 @@ Prints: single-quote p50/p99 latency at concurrency 1, first with the PyTorch en
 (STANCE_ENCODER=torch, the service before OpenVINO) and then with the default encoder;
 throughput at 16 concurrent clients as a ratio of the batch-encode throughput (`model.score`
 over the same texts in one process, same encoder) measured in the same run; errors during the
-sustained phase; resident memory per worker. Loopback only; servers stop with SIGTERM.
+sustained phase; resident memory per worker; quotes per micro-batch under load. Loopback only;
+servers stop with SIGTERM.
 """
 
 from __future__ import annotations
@@ -164,6 +165,18 @@ def load(port: int, texts: list[str], clients: int, seconds: float) -> tuple[int
     return sum(done), sum(errors), samples[:5]
 
 
+def batch_totals(port: int) -> tuple[float, float]:
+    """Texts and micro-batches encoded so far, from /metrics (all workers)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", "/metrics")
+    totals = {}
+    for line in connection.getresponse().read().decode().splitlines():
+        name, _, value = line.partition(" ")
+        if name in ("stance_encode_batch_size_sum", "stance_encode_batch_size_count"):
+            totals[name.rsplit("_", 1)[1]] = float(value)
+    return totals["sum"], totals["count"]
+
+
 def worker_memory(master_pid: int) -> list[float]:
     import psutil
 
@@ -200,12 +213,16 @@ def main() -> None:
         print(f"latency, 1 client, 1 quote: p50 {p50:.1f} ms  p99 {p99:.1f} ms  (n={len(times)}); "
               f"p50 before {before:.1f} ms, {before / p50:.1f}x faster")  # fmt: skip
 
+        texts_before, batches_before = batch_totals(server.port)
         done, errors, _ = load(server.port, texts, 16, load_seconds)
+        texts_after, batches_after = batch_totals(server.port)
         rate = done / load_seconds
         print(
             f"throughput, 16 clients: {rate:.1f} quotes/s = {rate / best:.2f} x batch throughput "
             f"({best:.1f} quotes/s; {rate / plain:.2f} x the plain encode's {plain:.1f}) "
-            f"over {load_seconds} s, {errors} errors"
+            f"over {load_seconds} s, {errors} errors; "
+            f"{(texts_after - texts_before) / (batches_after - batches_before):.1f} quotes "
+            "per micro-batch"
         )
 
         done, errors, samples = load(server.port, texts, 16, error_seconds)
