@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from training.encoders import EncoderError, equal_length_batches, requested_encoder
+from training.encoders import (
+    EncoderError,
+    equal_length_batches,
+    padded_length,
+    requested_encoder,
+)
 
 TEXTS = [
     "Quote one about NATO.",
@@ -26,6 +31,11 @@ def encoder_embedder(request, embedder):
 def test_equal_length_batches_group_indices_by_length_shortest_first():
     batches = list(equal_length_batches([5, 3, 5, 5, 3, 9], batch_size=2))
     assert batches == [[1, 4], [0, 2], [3], [5]]
+
+
+def test_texts_are_padded_to_a_multiple_of_8_within_the_sequence_limit():
+    assert [padded_length(n, 256) for n in (1, 8, 9, 17, 250, 256)] == [8, 8, 16, 24, 256, 256]
+    assert padded_length(75, 77) == 77 and padded_length(75, None) == 80
 
 
 def test_each_text_is_embedded_exactly_as_if_alone(encoder_embedder):

@@ -18,7 +18,7 @@ and embed texts of equal padded length together. A text is padded the same way w
 is encoded with it, and each row's embedding is bit-identical whatever else shares its batch: a
 score is a function of the text alone, so de-duplication, caches, micro-batches, resumed jobs
 and Dask workers never change it. The rounding lets the few quotes of an API micro-batch share
-one or two transformer calls instead of one call per distinct length.
+a few transformer calls instead of making one call per distinct length.
 """
 
 from __future__ import annotations
@@ -79,9 +79,11 @@ def requested_encoder(encoder: str | None = None) -> str:
     return name
 
 
-def padded_length(tokens: int) -> int:
-    """The length a text of `tokens` tokens is padded to: the next multiple of PAD_TO_MULTIPLE."""
-    return -(-tokens // PAD_TO_MULTIPLE) * PAD_TO_MULTIPLE
+def padded_length(tokens: int, limit: int | None) -> int:
+    """The length a text of `tokens` tokens is padded to: the next multiple of PAD_TO_MULTIPLE,
+    but never past the model's sequence limit, if it has one (texts are truncated to it)."""
+    rounded = -(-tokens // PAD_TO_MULTIPLE) * PAD_TO_MULTIPLE
+    return rounded if limit is None else min(rounded, max(tokens, limit))
 
 
 def equal_length_batches(lengths: list[int], batch_size: int) -> Iterator[list[int]]:
@@ -112,7 +114,7 @@ class _Encoder:
         tokens = self.model.preprocess(texts, processing_kwargs=_UNPADDED)
         columns = {name: rows for name, rows in tokens.items() if isinstance(rows, list)}
         lengths = [len(ids) for ids in columns["input_ids"]]
-        padded = [padded_length(n) for n in lengths]
+        padded = [padded_length(n, self.model.max_seq_length) for n in lengths]
         out = np.zeros((len(texts), self.model.get_embedding_dimension()), dtype=np.float32)
         for indices in equal_length_batches(padded, batch_size):
             arrays = {}

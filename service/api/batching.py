@@ -6,7 +6,8 @@ single `model.embed` (the expensive transformer pass, over de-duplicated texts) 
 all of them. A batch opens when its first job arrives or, if that job queued while the thread
 was busy, when the thread gets to it: under load, the clients answered by the last batch have
 the window to send their next request, and concurrent clients end up in one batch instead of
-alternating between two half-size ones (16 clients: 4 -> 6.5 quotes per batch, +10% requests/s).
+alternating between two half-size ones (16 clients: 4 -> 6.5 quotes per batch, about 5% more
+requests/s).
 
 Requests announced with `admitted()` (the HTTP layer does this) let the batcher skip the wait
 when every admitted request is already in the batch and the previous batch was a lone request:
