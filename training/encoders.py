@@ -29,7 +29,7 @@ import threading
 import warnings
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cached_property
 from importlib import metadata
 
@@ -58,12 +58,7 @@ class EncoderInfo:
     pad_to_multiple: int = PAD_TO_MULTIPLE
 
     def to_dict(self) -> dict:
-        return {
-            "backend": self.backend,
-            "version": self.version,
-            "precision": self.precision,
-            "pad_to_multiple": self.pad_to_multiple,
-        }
+        return asdict(self)
 
     def __str__(self) -> str:
         padding = f"padded to x{self.pad_to_multiple}"

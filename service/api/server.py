@@ -149,18 +149,15 @@ def _state(worker):
 
 
 def _pre_fork(server, worker) -> None:
-    """In the master: give the new worker the first core slot no live worker holds."""
-    core_sets = server.app.core_sets
-    if core_sets is None:
-        return
-    taken = {getattr(w, "core_slot", None) for w in server.WORKERS.values()}
-    worker.core_slot = next((s for s in range(len(core_sets)) if s not in taken), None)
+    """In the master: give the new worker the first core set no live worker holds."""
+    taken = [getattr(w, "cores", None) for w in server.WORKERS.values()]
+    free = [cores for cores in server.app.core_sets or [] if cores not in taken]
+    worker.cores = free[0] if free else None
 
 
 def _post_fork(server, worker) -> None:
-    slot = getattr(worker, "core_slot", None)
-    if slot is not None:
-        os.sched_setaffinity(0, server.app.core_sets[slot])
+    if worker.cores is not None:
+        os.sched_setaffinity(0, worker.cores)
 
 
 def _post_worker_init(worker) -> None:
