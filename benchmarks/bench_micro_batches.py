@@ -54,9 +54,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5, help="per micro-batch size")
     args = parser.parse_args()
 
-    # Pinned before the encoder starts any thread, so that every thread stays on this core.
+    # Pinned before the encoder starts any thread, so that every thread stays on this core;
+    # no tokenizer thread pool, as in a service worker.
     core = min(os.sched_getaffinity(0))
     os.sched_setaffinity(0, {core})
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     import torch
 
     torch.set_num_threads(1)
