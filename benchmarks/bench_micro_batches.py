@@ -1,6 +1,6 @@
 """Micro-batch benchmark: what scoring costs per quote in the small batches a service worker
-forms, against one batch of all the quotes, on one core with one encoder thread (how each
-service worker runs on 2 cores).
+forms, against one batch of all the quotes, in this process laid out like one service worker
+(its cores and encoder threads; on 2 cores: one core, one thread).
 
     python benchmarks/bench_micro_batches.py [--seconds S]
 
@@ -54,20 +54,29 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5, help="per micro-batch size")
     args = parser.parse_args()
 
-    # Pinned before the encoder starts any thread, so that every thread stays on this core;
-    # no tokenizer thread pool, as in a service worker.
-    core = min(os.sched_getaffinity(0))
-    os.sched_setaffinity(0, {core})
+    # Laid out like the first worker of `stance serve` with its default worker count, by the
+    # service's own rules; pinned before the encoder starts any thread, so that every thread
+    # stays on the worker's cores; no tokenizer thread pool, as in a worker.
+    from service.api.server import torch_threads_per_worker, worker_core_sets
+
+    workers = os.cpu_count() or 1
+    cores = (worker_core_sets(workers, sorted(os.sched_getaffinity(0))) or [None])[0]
+    if cores:
+        os.sched_setaffinity(0, cores)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     import torch
 
-    torch.set_num_threads(1)
+    threads = torch_threads_per_worker(workers)
+    torch.set_num_threads(threads)
     from training import load_bundle
 
     model = load_bundle().model
     texts = quote_texts()
     whole = whole_rate(model, texts)
-    print(f"{len(texts)} distinct quotes; core {core}, 1 encoder thread; {model.embedder.encoder}")
+    print(
+        f"{len(texts)} distinct quotes; one of {workers} workers: cores {sorted(cores or [])}, "
+        f"{threads} encoder thread(s); {model.embedder.encoder}"
+    )
     print(f"all at once: {whole:.1f} quotes/s ({1000 / whole:.2f} ms per quote)")
     for size in SIZES:
         rate = micro_batch_rate(model, texts, size, args.seconds)
