@@ -21,7 +21,7 @@ from training import (
 )
 from training.data import STANCE_LABELS
 from training.embedding import resolve_model_path
-from training.heads import classifier_probabilities
+from training.heads import classifier_probabilities, tfidf_features
 
 TEXTS = [
     "Allies must lift defence budgets to three percent of GDP without delay.",
@@ -78,7 +78,7 @@ def test_heads_trained_on_the_same_texts_share_one_vectorizer_and_predict_alike(
 
 
 @pytest.mark.parametrize("calibration", ["isotonic", "sigmoid", None])
-def test_head_probabilities_equal_sklearns_predict_proba_for_every_recipe(
+def test_head_features_and_probabilities_equal_sklearns_for_every_recipe(
     calibration, small_quotes, embedder
 ):
     model = StanceModel(embedder=embedder, calibration=calibration, calibration_folds=3)
@@ -90,6 +90,11 @@ def test_head_probabilities_equal_sklearns_predict_proba_for_every_recipe(
     two_class = frame[(frame["target"] == "nato_spending") & (frame["stance"] != "none")]
     binary = model._head().fit(model.embed(two_class["text"].tolist()), two_class["stance"])
     for head in [*model.heads_.values(), model.sentiment_head_, binary]:
+        for vectorizer in head.named_steps["features"].vectorizers_:
+            ours, theirs = tfidf_features(vectorizer, texts), vectorizer.transform(texts)
+            assert np.array_equal(ours.indptr, theirs.indptr)
+            assert np.array_equal(ours.indices, theirs.indices)
+            assert np.array_equal(ours.data, theirs.data)
         features = head.named_steps["features"].transform(batch)
         classifier = head.named_steps["classifier"]
         assert np.array_equal(

@@ -10,6 +10,7 @@ from training.encoders import (
     equal_length_batches,
     padded_length,
     requested_encoder,
+    unit_rows,
 )
 
 TEXTS = [
@@ -36,6 +37,15 @@ def test_equal_length_batches_group_indices_by_length_shortest_first():
 def test_texts_are_padded_to_a_multiple_of_8_within_the_sequence_limit():
     assert [padded_length(n, 256) for n in (1, 8, 9, 17, 250, 256)] == [8, 8, 16, 24, 256, 256]
     assert padded_length(75, 77) == 77 and padded_length(75, None) == 80
+
+
+def test_rows_are_scaled_to_unit_norm_exactly_as_sklearn_does():
+    from sklearn.preprocessing import normalize
+
+    vectors = np.random.default_rng(0).standard_normal((5, 384)).astype(np.float32)
+    vectors[2] = 0.0
+    assert np.array_equal(unit_rows(vectors.copy()), normalize(vectors))
+    assert not unit_rows(vectors.copy())[2].any()
 
 
 def test_each_text_is_embedded_exactly_as_if_alone(encoder_embedder):

@@ -15,7 +15,7 @@ from sklearn.pipeline import Pipeline
 
 from training.data import SENTIMENT_LABELS, STANCE_LABELS, LabeledQuotes
 from training.embedding import Embedder, EmbeddingSpec, get_embedder
-from training.heads import classifier_probabilities
+from training.heads import classifier_probabilities, tfidf_features
 from training.scores import LabelScore, QuoteScore
 
 
@@ -63,16 +63,20 @@ class QuoteFeatures(BaseEstimator, TransformerMixin):
             vectorizer.fit(batch.texts)
         return self
 
-    def transform(self, batch: QuoteBatch, ngrams: dict | None = None):
-        """The feature matrix of `batch`. Pass the same `ngrams` dict to the heads of one model
-        and each shared vectorizer (see `share_vectorizers`) transforms the texts once."""
-        ngrams = {} if ngrams is None else ngrams
-        blocks = [csr_matrix(batch.vectors * self.embedding_weight)]
-        for vectorizer in self.vectorizers_:
-            if id(vectorizer) not in ngrams:
-                ngrams[id(vectorizer)] = vectorizer.transform(batch.texts)
-            blocks.append(ngrams[id(vectorizer)])
-        return hstack(blocks).tocsr()
+    def transform(self, batch: QuoteBatch, shared: dict | None = None):
+        """The feature matrix of `batch`. Heads of one model that pass the same `shared` dict
+        compute the n-grams of each vectorizer they share (see `share_vectorizers`), and each
+        feature matrix they have in common, once."""
+        shared = {} if shared is None else shared
+        key = (self.embedding_weight, *map(id, self.vectorizers_))
+        if key not in shared:
+            blocks = [csr_matrix(batch.vectors * self.embedding_weight)]
+            for vectorizer in self.vectorizers_:
+                if id(vectorizer) not in shared:
+                    shared[id(vectorizer)] = tfidf_features(vectorizer, batch.texts)
+                blocks.append(shared[id(vectorizer)])
+            shared[key] = hstack(blocks).tocsr()
+        return shared[key]
 
 
 def share_vectorizers(heads: list[Pipeline]) -> None:
@@ -189,11 +193,11 @@ class StanceModel(BaseEstimator):
         return list(dict.fromkeys(targets))
 
     def predict_proba(
-        self, batch: QuoteBatch, target: str, ngrams: dict | None = None
+        self, batch: QuoteBatch, target: str, shared: dict | None = None
     ) -> np.ndarray:
         """P(favor), P(against), P(none) for each text, in STANCE_LABELS order."""
         head = self.heads_[self.check_targets([target])[0]]
-        return _ordered(head, _probabilities(head, batch, ngrams), STANCE_LABELS)
+        return _ordered(head, _probabilities(head, batch, shared), STANCE_LABELS)
 
     def predict(self, texts: list[str], target: str) -> np.ndarray:
         """The stance label for each text toward `target`."""
@@ -212,15 +216,15 @@ class StanceModel(BaseEstimator):
         if not len(texts):
             return []
         batch = batch if batch is not None else self.embed(texts)
-        ngrams: dict = {}  # n-gram matrices shared by the heads (see share_vectorizers)
+        shared: dict = {}  # features the heads have in common (see QuoteFeatures.transform)
         # Features are finite by construction: skip sklearn's finiteness and parameter checks,
         # which cost more than the arithmetic on the few quotes of an API request.
         with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-            stance = {t: self.predict_proba(batch, t, ngrams) for t in targets}
+            stance = {t: self.predict_proba(batch, t, shared) for t in targets}
             sentiment = None
             if self.sentiment_head_ is not None:
                 head = self.sentiment_head_
-                sentiment = _ordered(head, _probabilities(head, batch, ngrams), SENTIMENT_LABELS)
+                sentiment = _ordered(head, _probabilities(head, batch, shared), SENTIMENT_LABELS)
         return [
             QuoteScore(
                 stances={t: _label_score(stance[t][i], STANCE_LABELS) for t in targets},
@@ -232,9 +236,9 @@ class StanceModel(BaseEstimator):
         ]
 
 
-def _probabilities(head: Pipeline, batch: QuoteBatch, ngrams: dict | None) -> np.ndarray:
-    """`head.predict_proba(batch)`, with n-gram matrices taken from or added to `ngrams`."""
-    features = head.named_steps["features"].transform(batch, ngrams)
+def _probabilities(head: Pipeline, batch: QuoteBatch, shared: dict | None) -> np.ndarray:
+    """`head.predict_proba(batch)`, with features taken from or added to `shared`."""
+    features = head.named_steps["features"].transform(batch, shared)
     return classifier_probabilities(head.named_steps["classifier"], features)
 
 
