@@ -17,7 +17,9 @@ import os
 import random
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -28,25 +30,47 @@ from bench_service import quote_texts  # noqa: E402  (the same texts as the serv
 SIZES = (1, 2, 4, 6, 8, 16)
 
 
-def micro_batch_rate(model, texts: list[str], size: int, seconds: float) -> float:
-    """Quotes/s of `model.score` on random micro-batches of `size` texts for `seconds`."""
+class Cost(NamedTuple):
+    """Milliseconds per quote of `model.embed` (tokeniser and transformer) and of the heads."""
+
+    embedding: float
+    heads: float
+
+    @property
+    def rate(self) -> float:
+        """Quotes/s of `model.score`."""
+        return 1000 / (self.embedding + self.heads)
+
+
+def scoring_cost(model, batches: Iterator[list[str]], seconds: float) -> Cost:
+    """What `model.score` costs per quote on `batches`, embedding and heads timed apart, over
+    about `seconds` (at least one batch)."""
+    embedding = heads = 0.0
+    scored = 0
+    for texts in batches:
+        started = time.perf_counter()
+        batch = model.embed(texts)
+        embedded = time.perf_counter()
+        model.score(texts, batch=batch)
+        embedding += embedded - started
+        heads += time.perf_counter() - embedded
+        scored += len(texts)
+        if embedding + heads >= seconds:
+            break
+    return Cost(1000 * embedding / scored, 1000 * heads / scored)
+
+
+def micro_batch_cost(model, texts: list[str], size: int, seconds: float) -> Cost:
+    """The cost on random micro-batches of `size` texts."""
     draw = random.Random(size)
     model.score(draw.sample(texts, size))  # warm up
-    scored, started = 0, time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        scored += len(model.score(draw.sample(texts, size)))
-    return scored / (time.perf_counter() - started)
+    return scoring_cost(model, iter(lambda: draw.sample(texts, size), None), seconds)
 
 
-def whole_rate(model, texts: list[str], repeats: int = 3) -> float:
-    """Best quotes/s of `model.score` on all `texts` at once."""
+def whole_cost(model, texts: list[str], repeats: int = 3) -> Cost:
+    """The lowest cost of all `texts` at once."""
     model.score(texts[:64])  # warm up
-    best = 0.0
-    for _ in range(repeats):
-        started = time.perf_counter()
-        model.score(texts)
-        best = max(best, len(texts) / (time.perf_counter() - started))
-    return best
+    return min((scoring_cost(model, [texts], 0) for _ in range(repeats)), key=sum)
 
 
 def main() -> None:
@@ -72,18 +96,23 @@ def main() -> None:
 
     model = load_bundle().model
     texts = quote_texts()
-    whole = whole_rate(model, texts)
+    whole = whole_cost(model, texts)
     print(
         f"{len(texts)} distinct quotes; one of {workers} workers: cores {sorted(cores or [])}, "
         f"{threads} encoder thread(s); {model.embedder.encoder}"
     )
-    print(f"all at once: {whole:.1f} quotes/s ({1000 / whole:.2f} ms per quote)")
+    print(f"all at once:       {whole.rate:6.1f} quotes/s ({describe(whole)})")
     for size in SIZES:
-        rate = micro_batch_rate(model, texts, size, args.seconds)
+        cost = micro_batch_cost(model, texts, size, args.seconds)
         print(
-            f"micro-batches of {size:2d}: {rate:6.1f} quotes/s ({1000 / rate:.2f} ms per quote) "
-            f"= {rate / whole:.2f} x all at once"
+            f"micro-batches of {size:2d}: {cost.rate:6.1f} quotes/s ({describe(cost)}) "
+            f"= {cost.rate / whole.rate:.2f} x all at once; "
+            f"embedding alone {whole.embedding / cost.embedding:.2f} x"
         )
+
+
+def describe(cost: Cost) -> str:
+    return f"{sum(cost):.2f} ms per quote: embedding {cost.embedding:.2f}, heads {cost.heads:.2f}"
 
 
 if __name__ == "__main__":

@@ -7,8 +7,9 @@ Prints: single-quote p50/p99 latency at concurrency 1, first with the PyTorch en
 (STANCE_ENCODER=torch, the service before OpenVINO) and then with the default encoder;
 throughput at 16 concurrent clients as a ratio of the batch-encode throughput (`model.score`
 over the same texts in one process, same encoder) measured in the same run; errors during the
-sustained phase; resident memory per worker; quotes per micro-batch under load. Loopback only;
-servers stop with SIGTERM.
+sustained phase; resident memory per worker; quotes per micro-batch under load, with the worker
+CPU each request costs and how busy the workers are, and what the HTTP path alone costs (the
+same requests refused before scoring). Loopback only; servers stop with SIGTERM.
 """
 
 from __future__ import annotations
@@ -136,8 +137,12 @@ def latency(port: int, texts: list[str], count: int) -> list[float]:
     return times
 
 
-def load(port: int, texts: list[str], clients: int, seconds: float) -> tuple[int, int, list]:
-    """Requests done and errors (non-200 or broken connections) by `clients` threads."""
+def load(
+    port: int, texts: list[str], clients: int, seconds: float, targets: list[str] | None = None
+) -> tuple[int, int, list]:
+    """Requests done and errors (broken connections, or statuses other than 200 or, when
+    `targets` are given, 422) by `clients` threads posting single quotes."""
+    extra, expected = ({"targets": targets}, 422) if targets else ({}, 200)
     done, errors, samples = [0] * clients, [0] * clients, []
     stop = time.monotonic() + seconds
 
@@ -147,13 +152,14 @@ def load(port: int, texts: list[str], clients: int, seconds: float) -> tuple[int
         while time.monotonic() < stop:
             i += 1
             try:
-                status = session.post({"text": texts[i % len(texts)], "actor": f"Speaker {n}"})
+                quote = {"text": texts[i % len(texts)], "actor": f"Speaker {n}"}
+                status = session.post(quote | extra)
             except (OSError, http.client.HTTPException) as error:
                 errors[n] += 1
                 samples.append(repr(error))
                 continue
             done[n] += 1
-            if status != 200:
+            if status != expected:
                 errors[n] += 1
                 samples.append(f"HTTP {status}")
 
@@ -181,6 +187,13 @@ def worker_memory(master_pid: int) -> list[float]:
     import psutil
 
     return [c.memory_info().rss / 2**20 for c in psutil.Process(master_pid).children()]
+
+
+def worker_cpu(master_pid: int) -> float:
+    """CPU seconds the server's workers have used so far."""
+    import psutil
+
+    return sum(sum(c.cpu_times()[:2]) for c in psutil.Process(master_pid).children())
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -214,7 +227,9 @@ def main() -> None:
               f"p50 before {before:.1f} ms, {before / p50:.1f}x faster")  # fmt: skip
 
         texts_before, batches_before = batch_totals(server.port)
+        cpu_before = worker_cpu(server.process.pid)
         done, errors, _ = load(server.port, texts, 16, load_seconds)
+        cpu = worker_cpu(server.process.pid) - cpu_before
         texts_after, batches_after = batch_totals(server.port)
         rate = done / load_seconds
         print(
@@ -222,8 +237,15 @@ def main() -> None:
             f"({best:.1f} quotes/s; {rate / plain:.2f} x the plain encode's {plain:.1f}) "
             f"over {load_seconds} s, {errors} errors; "
             f"{(texts_after - texts_before) / (batches_after - batches_before):.1f} quotes "
-            "per micro-batch"
+            f"per micro-batch; {1000 * cpu / done:.2f} ms of worker CPU per request, workers "
+            f"{cpu / (load_seconds * args.workers):.0%} busy"
         )
+        # The HTTP path alone: the same requests, refused after parsing (unknown target).
+        cpu_before = worker_cpu(server.process.pid)
+        done, errors, _ = load(server.port, texts, 16, load_seconds / 3, targets=["unknown"])
+        cpu = worker_cpu(server.process.pid) - cpu_before
+        print(f"HTTP alone, 16 clients, requests refused before scoring (422): "
+              f"{1000 * cpu / done:.2f} ms of worker CPU per request, {errors} errors")  # fmt: skip
 
         done, errors, samples = load(server.port, texts, 16, error_seconds)
         print(f"sustained 16 clients for {error_seconds} s: {done} requests, {errors} errors")
