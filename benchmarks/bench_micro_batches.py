@@ -5,7 +5,9 @@ forms, against one batch of all the quotes, in this process laid out like one se
     python benchmarks/bench_micro_batches.py [--seconds S]
 
 Prints quotes/s of `model.score` on random micro-batches of 1 to 16 seed quotes and on all of
-them at once, each as a ratio of the all-at-once rate. At the micro-batch size 16 clients
+them at once, with the milliseconds per quote of the embedding (`model.embed`: tokeniser and
+transformer) and of the heads apart, and each rate, and the embedding's alone, as a ratio of
+the all-at-once one. At the micro-batch size 16 clients
 produce (bench_service.py prints it, about 6), the rate times the number of workers is what the
 service could reach if HTTP and batching cost nothing (docs/service.md compares the two).
 """
@@ -73,6 +75,10 @@ def whole_cost(model, texts: list[str], repeats: int = 3) -> Cost:
     return min((scoring_cost(model, [texts], 0) for _ in range(repeats)), key=sum)
 
 
+def describe(cost: Cost) -> str:
+    return f"{sum(cost):.2f} ms per quote: embedding {cost.embedding:.2f}, heads {cost.heads:.2f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=5, help="per micro-batch size")
@@ -109,10 +115,6 @@ def main() -> None:
             f"= {cost.rate / whole.rate:.2f} x all at once; "
             f"embedding alone {whole.embedding / cost.embedding:.2f} x"
         )
-
-
-def describe(cost: Cost) -> str:
-    return f"{sum(cost):.2f} ms per quote: embedding {cost.embedding:.2f}, heads {cost.heads:.2f}"
 
 
 if __name__ == "__main__":

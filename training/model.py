@@ -64,9 +64,9 @@ class QuoteFeatures(BaseEstimator, TransformerMixin):
         return self
 
     def transform(self, batch: QuoteBatch, shared: dict | None = None):
-        """The feature matrix of `batch`. Heads of one model that pass the same `shared` dict
-        compute the n-grams of each vectorizer they share (see `share_vectorizers`), and each
-        feature matrix they have in common, once."""
+        """The feature matrix of `batch`. Heads of one model that transform the same batch with
+        the same `shared` dict compute the n-grams of each vectorizer they share (see
+        `share_vectorizers`), and each feature matrix they have in common, once."""
         shared = {} if shared is None else shared
         key = (self.embedding_weight, *map(id, self.vectorizers_))
         if key not in shared:
