@@ -1,4 +1,5 @@
-# Production image of the stance service: gunicorn, CPU-only PyTorch, the default model, non-root.
+# Production image of the stance service: gunicorn, the encoder converted for OpenVINO (PyTorch
+# only builds it), the default model, non-root.
 #   docker build -t quote-stance .
 #   docker run --rm -p 8000:8000 -e STANCE_API_TOKEN=change-me quote-stance
 # Installs through the same Makefile target CI uses (make install-runtime).
@@ -12,6 +13,8 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends make \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
+# The sentence encoder converted for scoring (OpenVINO) is built here and copied with the app.
+ENV STANCE_CACHE_DIR=/app/cache
 # Dependencies first (cached while only code changes); pyproject needs README.md to build.
 COPY pyproject.toml Makefile README.md ./
 COPY training/ training/
@@ -25,6 +28,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH=/app/.venv/bin:$PATH \
     HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1 \
+    STANCE_CACHE_DIR=/app/cache \
     STANCE_MODELS_DIR=/app/models \
     STANCE_MODEL=default \
     STANCE_BIND=0.0.0.0:8000 \

@@ -12,9 +12,12 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 # torch first, pinned: the CPU build lies on disk; an unpinned torch would pull a CUDA build.
+# Then the one-time conversion of the sentence encoder for scoring (OpenVINO, into
+# $STANCE_CACHE_DIR, default ~/.cache/quote-stance), so no scoring command pays for it.
 install-runtime: $(BIN)/python
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e .
+	HF_HUB_OFFLINE=1 $(BIN)/stance encoder
 
 install: install-runtime
 	$(BIN)/pip install --quiet -e '.[dev]'

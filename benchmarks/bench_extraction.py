@@ -98,19 +98,21 @@ def load_articles(path: Path) -> list[Article]:
 
 
 def load_polnear(split_dir: Path) -> list[Article]:
-    """PolNeAR articles with their quote-like attributions as gold quotations."""
+    """PolNeAR articles with their quote-like attributions as gold quotations; each part of a
+    discontinuous content ("“A,” she said. “B.”") is a quotation of its own, with the source."""
     articles = []
     for article in read_polnear(split_dir):
         golds = [
             Gold(
-                a.content.text,
-                a.content.start,
-                a.content.end,
+                part.text,
+                part.start,
+                part.end,
                 a.source.text if a.source else None,
                 a.direct,
-                (a.source.start, a.source.end) if a.source else None,
+                (a.source.first.start, a.source.first.end) if a.source else None,
             )
             for a in article.quote_like()
+            for part in a.content.parts
         ]
         articles.append(Article(article.id, "PolNeAR dev", article.text, golds, True))
     return articles

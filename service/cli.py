@@ -16,32 +16,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from training import (
-    POOLED,
-    BundleError,
-    ColumnMapping,
-    DataError,
-    EmbeddingError,
-    StanceModel,
-    UnknownTargetError,
-    cross_validate,
-    evaluate,
-    get_embedder,
-    list_bundles,
-    load_bundle,
-    read_labeled_csv,
-    write_bundle,
-)
+from service.quiet import quiet_third_party
 
-BAD_INPUT = (
-    DataError,
-    BundleError,
-    EmbeddingError,
-    UnknownTargetError,
-    FileNotFoundError,
-    PermissionError,
-    IsADirectoryError,
-)
 # Not on a terminal (pipes, CI logs): wide enough that target names are never cut.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 errors = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 120)
@@ -51,17 +27,38 @@ class BadInput(click.ClickException):
     exit_code = 2
 
 
+def bad_input_errors() -> tuple[type[Exception], ...]:
+    """The exceptions that mean the user's input is wrong (exit code 2, no traceback)."""
+    from training.bundle import BundleError
+    from training.data import DataError
+    from training.embedding import EmbeddingError
+    from training.encoders import EncoderError
+    from training.scorer import UnknownTargetError
+
+    return (
+        DataError,
+        BundleError,
+        EmbeddingError,
+        EncoderError,
+        UnknownTargetError,
+        FileNotFoundError,
+        PermissionError,
+        IsADirectoryError,
+    )
+
+
 class StanceGroup(click.Group):
     """Turns domain errors into exit code 2 and unexpected ones into exit code 1.
 
-    The service commands are imported when invoked, so `stance predict` does not pay for
-    Flask, Dask and spaCy, and `stance serve` sets up metrics before prometheus_client loads.
+    Commands and what they need are imported when invoked: `stance --help` and `stance models`
+    load neither the encoder, nor scikit-learn, nor spaCy; `stance predict` does not pay for
+    Flask, Dask and spaCy; `stance serve` sets up metrics before prometheus_client loads.
     """
 
-    lazy_commands: ClassVar[dict[str, str]] = {
-        "extract": "service.extraction.cli:extract",
-        "score": "service.batch.cli:score",
-        "serve": "service.api.cli:serve",
+    lazy_commands: ClassVar[dict[str, tuple[str, str]]] = {
+        "extract": ("service.extraction.cli:extract", "Extract quotations and their speakers."),
+        "score": ("service.batch.cli:score", "Batch-score quote files (CSV, JSONL, Parquet, ...)."),
+        "serve": ("service.api.cli:serve", "Serve the HTTP API (POST /stance, /model, ...)."),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -69,18 +66,30 @@ class StanceGroup(click.Group):
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in self.lazy_commands:
-            module, attribute = self.lazy_commands[name].split(":")
+            module, attribute = self.lazy_commands[name][0].split(":")
             return getattr(importlib.import_module(module), attribute)
         return super().get_command(ctx, name)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of `stance --help`, without importing the lazy commands."""
+        rows = [
+            (name, self.lazy_commands[name][1])
+            if name in self.lazy_commands
+            else (name, self.commands[name].get_short_help_str(formatter.width))
+            for name in self.list_commands(ctx)
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
     def invoke(self, ctx: click.Context):
+        quiet_third_party()
         try:
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
-        except BAD_INPUT as error:
-            raise BadInput(str(error)) from error
         except Exception as error:
+            if isinstance(error, bad_input_errors()):
+                raise BadInput(str(error)) from error
             traceback.print_exc(file=sys.stderr)
             raise click.ClickException(f"internal failure: {error!r}") from error
 
@@ -118,6 +127,8 @@ def labeled_csv_options(command):
     def wrapper(
         *args, text_column, target_column, stance_column, sentiment_column, fixed_target, **kwargs
     ):
+        from training.data import ColumnMapping
+
         kwargs["mapping"] = ColumnMapping(
             text=text_column,
             target=target_column,
@@ -170,6 +181,14 @@ def train(
     strict,
 ):
     """Train stance and sentiment heads on labeled CSVs and write a bundle."""
+    from training import (
+        StanceModel,
+        cross_validate,
+        get_embedder,
+        read_labeled_csv,
+        write_bundle,
+    )
+
     quotes = read_labeled_csv(
         csv_files,
         mapping,
@@ -197,6 +216,8 @@ def train(
 @labeled_csv_options
 def evaluate_command(bundle_name, csv_files, as_json, mapping, encoding, strict):
     """Metrics of a bundle on held-out labeled CSVs."""
+    from training import evaluate, load_bundle, read_labeled_csv
+
     quotes = read_labeled_csv(
         csv_files,
         mapping,
@@ -223,6 +244,8 @@ def evaluate_command(bundle_name, csv_files, as_json, mapping, encoding, strict)
 @click.option("--json", "as_json", is_flag=True, help="Print the score as JSON.")
 def predict(text, actor, bundle_name, targets, as_json):
     """Score one quote."""
+    from training.bundle import load_bundle
+
     if not text.strip():
         raise BadInput("TEXT is empty")
     bundle = load_bundle(bundle_name)
@@ -244,8 +267,35 @@ def predict(text, actor, bundle_name, targets, as_json):
 
 
 @main.command()
+@click.option(
+    "--embedding-model",
+    envvar="STANCE_EMBEDDING_MODEL",
+    help="sentence-transformers directory or name [env STANCE_EMBEDDING_MODEL].",
+)
+def encoder(embedding_model):
+    """Build (once) and check the sentence encoder converted for scoring; print its entry.
+
+    Scoring runs the embedding model converted to OpenVINO and cached in $STANCE_CACHE_DIR
+    (default ~/.cache/quote-stance). `make install-runtime` and the Docker build run this
+    command; otherwise the first scoring command converts the model.
+    """
+    from training.embedding import get_embedder
+
+    embedder = get_embedder(embedding_model, "openvino")
+    spec = embedder.scoring_spec
+    console.print(f"encoder: {embedder.encoder}")
+    console.print(
+        f"model: {spec.name} (dimension {spec.dimension}, fingerprint {spec.fingerprint})"
+    )
+    console.print(f"entry: {embedder.entry_directory}")
+
+
+@main.command()
 def models():
     """List bundles in the models directory with their headline metrics."""
+    from training.bundle import list_bundles
+    from training.scores import POOLED
+
     table = Table()
     for column in ("version", "created", "targets", "CV F_avg (pooled)", "sentiment macro-F1"):
         table.add_column(column)
@@ -265,6 +315,8 @@ def models():
 
 def print_metrics(metrics: dict, title: str) -> None:
     """The metrics table printed by `train` and `evaluate` (scores ×100)."""
+    from training.scores import POOLED
+
     caption = "pooled: all targets together (the official TweetEval F_avg)"
     table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
     for column in (

@@ -7,9 +7,9 @@ import json
 import shutil
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
-import joblib
 import pytest
 
 from service.api.app import create_app, service_state
@@ -17,11 +17,12 @@ from service.api.batching import BatcherStopped, MicroBatcher
 from service.api.config import ConfigError, ServiceConfig
 from training import Bundle, StanceModel
 from training.bundle import sha256_file
+from training.heads import Heads
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_QUOTES = ROOT / "seeds" / "seed_article_quotes.csv"
 SEED_ARTICLE = ROOT / "seeds" / "000_110a16ce1dc0950b.txt"
-SMALL = ServiceConfig(max_body_bytes=20_000, max_quotes=5, max_text_chars=400, torch_threads=1)
+SMALL = ServiceConfig(max_body_bytes=20_000, max_quotes=5, max_text_chars=400, encoder_threads=1)
 
 
 def _stop(app) -> None:
@@ -76,7 +77,7 @@ def test_one_quote_gets_the_design_score_shape(client, default_bundle):
     (quote,) = body["quotes"]
     assert quote["actor"] == "Pete Hegseth"
     assert quote["id"] == 0
-    assert set(quote["stance"]) == set(default_bundle.model.targets_)
+    assert set(quote["stance"]) == set(default_bundle.model.targets)
     for score in quote["stance"].values():
         assert score["label"] in {"favor", "against", "none"}
         assert set(score["probabilities"]) == {"favor", "against", "none"}
@@ -84,7 +85,7 @@ def test_one_quote_gets_the_design_score_shape(client, default_bundle):
         assert score["label"] == max(score["probabilities"], key=score["probabilities"].get)
     assert quote["sentiment"]["label"] in {"positive", "negative", "neutral"}
     assert sum(quote["sentiment"]["probabilities"].values()) == pytest.approx(1, abs=1e-4)
-    assert {a["target"] for a in body["actors"]} == set(default_bundle.model.targets_)
+    assert {a["target"] for a in body["actors"]} == set(default_bundle.model.targets)
 
 
 def test_scores_match_scoring_the_model_directly(client, default_bundle):
@@ -134,7 +135,7 @@ def test_actor_aggregate_counts_labels_and_net_stance(client):
 def test_alias_file_aggregates_trump_spellings_under_the_canonical_name(tmp_path, default_bundle):
     aliases = tmp_path / "aliases.csv"
     aliases.write_text("alias,canonical\nTrump,Donald Trump\nThe Donald,Donald Trump\n")
-    app = create_app(ServiceConfig(actor_aliases=aliases, torch_threads=1), bundle=default_bundle)
+    app = create_app(ServiceConfig(actor_aliases=aliases, encoder_threads=1), bundle=default_bundle)
     try:
         quotes = [
             {"text": "Russia should be back in the G8.", "actor": actor}
@@ -156,7 +157,7 @@ def test_seed_article_quotes_place_the_actors_as_the_article_does(default_bundle
         {"id": r["id"], "text": r["text"], "actor": r["actor"], "date": r["date"]}
         for r in rows.values()
     ]
-    app = create_app(ServiceConfig(torch_threads=1), bundle=default_bundle)
+    app = create_app(ServiceConfig(encoder_threads=1), bundle=default_bundle)
     try:
         response = app.test_client().post("/stance", json={"quotes": quotes})
     finally:
@@ -176,7 +177,7 @@ def test_seed_article_quotes_place_the_actors_as_the_article_does(default_bundle
 
 def test_article_mode_on_the_seed_article_gives_each_speaker_their_stance(default_bundle):
     article = SEED_ARTICLE.read_text(encoding="utf-8")
-    app = create_app(ServiceConfig(torch_threads=1), bundle=default_bundle)
+    app = create_app(ServiceConfig(encoder_threads=1), bundle=default_bundle)
     try:
         response = app.test_client().post(
             "/stance", json={"article": {"text": article, "date": "2025-02-13"}}
@@ -196,7 +197,7 @@ def test_article_mode_on_the_seed_article_gives_each_speaker_their_stance(defaul
 
 
 def test_article_mode_without_extraction_is_a_clear_422(default_bundle):
-    app = create_app(ServiceConfig(torch_threads=1), bundle=default_bundle)
+    app = create_app(ServiceConfig(encoder_threads=1), bundle=default_bundle)
     service_state(app).extract_quotes = None  # a deployment without quote extraction
     try:
         response = app.test_client().post("/stance", json={"article": {"text": "He said “hi”."}})
@@ -266,11 +267,11 @@ def test_unknown_target_is_422_listing_the_known_ones(client, default_bundle):
     error = _error(
         client.post("/stance", json={"text": "a", "targets": ["mars"]}), 422, "unknown_target"
     )
-    assert error["details"] == {"unknown": ["mars"], "known": default_bundle.model.targets_}
+    assert error["details"] == {"unknown": ["mars"], "known": default_bundle.model.targets}
 
 
 def test_bearer_token_is_required_when_configured(default_bundle):
-    app = create_app(ServiceConfig(api_token="s3cret", torch_threads=1), bundle=default_bundle)
+    app = create_app(ServiceConfig(api_token="s3cret", encoder_threads=1), bundle=default_bundle)
     client = app.test_client()
     try:
         _error(client.post("/stance", json={"text": "a"}), 401, "unauthorized")
@@ -286,7 +287,7 @@ def test_bearer_token_is_required_when_configured(default_bundle):
 
 
 def test_model_not_ready_is_503_and_ready_says_why(tmp_path):
-    app = create_app(ServiceConfig(models_dir=tmp_path, torch_threads=1))
+    app = create_app(ServiceConfig(models_dir=tmp_path, encoder_threads=1))
     client = app.test_client()
     try:
         _wait_ready_attempt(client)
@@ -307,7 +308,7 @@ def test_unknown_route_is_404_and_wrong_method_is_405(client):
 
 def test_internal_failure_is_500_without_a_stack_trace(default_bundle):
     unfitted = Bundle(default_bundle.path, default_bundle.manifest, StanceModel())
-    app = create_app(ServiceConfig(torch_threads=1), bundle=unfitted)
+    app = create_app(ServiceConfig(encoder_threads=1), bundle=unfitted)
     try:
         response = app.test_client().post("/stance", json={"text": "a"})
     finally:
@@ -324,7 +325,7 @@ def test_internal_failure_is_500_without_a_stack_trace(default_bundle):
 def test_model_endpoint_summarises_the_manifest(client, default_bundle):
     body = client.get("/model").get_json()
     assert body["version"] == default_bundle.version
-    assert [t["id"] for t in body["targets"]] == default_bundle.model.targets_
+    assert [t["id"] for t in body["targets"]] == default_bundle.model.targets
     assert body["embedding"]["fingerprint"] == default_bundle.manifest["embedding"]["fingerprint"]
     assert body["encoder"] == default_bundle.model.embedder.encoder.to_dict()
     assert "path" not in body
@@ -336,19 +337,21 @@ def models_copy(tmp_path) -> Path:
     models = tmp_path / "models"
     shutil.copytree(ROOT / "models" / "default", models / "default")
     shutil.copytree(models / "default", models / "tampered")
-    with open(models / "tampered" / "model.joblib", "r+b") as stream:
+    with open(models / "tampered" / "heads.npz", "r+b") as stream:
         stream.seek(100)
         stream.write(b"tampered")
     shutil.copytree(models / "default", models / "unfitted")
-    joblib.dump(StanceModel(), models / "unfitted" / "model.joblib")
+    heads = Heads.load(models / "unfitted" / "heads.npz")
+    broken = {t: replace(h, coef=h.coef[:, :10]) for t, h in heads.stance.items()}
+    replace(heads, stance=broken).save(models / "unfitted" / "heads.npz")
     manifest = json.loads((models / "unfitted" / "manifest.json").read_text())
-    manifest["model_sha256"] = sha256_file(models / "unfitted" / "model.joblib")
+    manifest["heads_sha256"] = sha256_file(models / "unfitted" / "heads.npz")
     (models / "unfitted" / "manifest.json").write_text(json.dumps(manifest))
     return models
 
 
 def test_reload_of_a_tampered_bundle_keeps_serving_the_old_model(models_copy):
-    config = ServiceConfig(models_dir=models_copy, api_token="t", torch_threads=1)
+    config = ServiceConfig(models_dir=models_copy, api_token="t", encoder_threads=1)
     app = create_app(config)
     client = app.test_client()
     auth = {"Authorization": "Bearer t"}
@@ -389,7 +392,7 @@ def test_admin_reload_is_off_without_a_token(client):
 
 
 def test_metrics_count_requests_quotes_batches_and_model_version(default_bundle):
-    app = create_app(ServiceConfig(torch_threads=1), bundle=default_bundle)
+    app = create_app(ServiceConfig(encoder_threads=1), bundle=default_bundle)
     client = app.test_client()
     try:
         client.post("/stance", json={"quotes": [{"text": "a"}, {"text": "b"}, {"text": "a"}]})
@@ -528,7 +531,7 @@ def test_a_request_queued_behind_a_busy_batch_gets_a_full_window_for_company(def
 
 
 def test_concurrent_http_requests_are_coalesced(default_bundle):
-    app = create_app(ServiceConfig(batch_max_wait_ms=400, torch_threads=1), bundle=default_bundle)
+    app = create_app(ServiceConfig(batch_max_wait_ms=400, encoder_threads=1), bundle=default_bundle)
     start = threading.Barrier(8)
     statuses = []
 

@@ -23,7 +23,7 @@ CONFIG = ServiceConfig(
     max_text_chars=120,
     max_article_chars=300,
     api_token="schema-token",
-    torch_threads=1,
+    encoder_threads=1,
 )
 EXAMPLES = {GenerationMode.POSITIVE: 20, GenerationMode.NEGATIVE: 12}
 CHECKS = [

@@ -154,7 +154,7 @@ def test_gunicorn_scores_reloads_and_stops_gracefully(server, models):
     client.wait_until(lambda: client.version() == "v3", what="SIGHUP reload to v3")
 
     # A tampered bundle fails verification; the old model keeps serving (HTTP and SIGHUP).
-    with open(models / "v2" / "model.joblib", "r+b") as stream:
+    with open(models / "v2" / "heads.npz", "r+b") as stream:
         stream.seek(64)
         stream.write(b"tampered!")
     status, body = client.call("POST", "/admin/reload", {})
@@ -206,7 +206,7 @@ def test_gunicorn_scores_reloads_and_stops_gracefully(server, models):
 
 
 def test_gunicorn_refuses_to_start_on_a_tampered_bundle(models, tmp_path):
-    with open(models / "default" / "model.joblib", "r+b") as stream:
+    with open(models / "default" / "heads.npz", "r+b") as stream:
         stream.seek(64)
         stream.write(b"tampered!")
     env = os.environ | {"STANCE_MODELS_DIR": str(models), "HF_HUB_OFFLINE": "1"}

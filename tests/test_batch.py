@@ -94,13 +94,13 @@ def test_every_format_and_compression_gives_the_same_scores(
     path = write_input(tmp_path, fmt, compression, quotes_frame())
     score_files([str(path)], tmp_path / "out.parquet", bundle=bundle, progress=False)
     scored = pd.read_parquet(tmp_path / "out.parquet")
-    columns = output_columns(list(bundle.model.targets_))
+    columns = output_columns(list(bundle.model.targets))
     assert list(scored["id"]) == list(reference["id"])
     pd.testing.assert_frame_equal(scored[columns], reference[columns])
 
 
 def test_scores_match_the_model_and_do_not_depend_on_batch_company(bundle, reference):
-    targets = list(bundle.model.targets_)
+    targets = list(bundle.model.targets)
     alone = score_texts(bundle.model, [TEXTS[2]], targets)
     assert alone.drop(columns="error").iloc[0].tolist() == (
         reference.loc[2, output_columns(targets)[:-1]].tolist()
@@ -123,7 +123,7 @@ def test_output_keeps_input_columns_and_order_then_adds_scores(bundle, tmp_path,
         "jsonl": lambda: pd.read_json(out, lines=True, dtype=False),
         "parquet": lambda: pd.read_parquet(out),
     }[suffix]()
-    targets = list(bundle.model.targets_)
+    targets = list(bundle.model.targets)
     assert list(scored.columns) == ["id", "text", "actor", "date", *output_columns(targets)]
     assert list(scored["id"]) == [f"q{i}" for i in range(len(TEXTS))]
     assert set(scored["nato_spending_stance"]) <= {"favor", "against", "none"}
@@ -132,10 +132,10 @@ def test_output_keeps_input_columns_and_order_then_adds_scores(bundle, tmp_path,
 def test_identical_texts_are_scored_once_and_alike(bundle):
     cache = ScoreCache()
     values = [TEXTS[0], TEXTS[1], TEXTS[0], TEXTS[0], ""]
-    scored = score_texts(bundle.model, values, list(bundle.model.targets_), cache=cache)
+    scored = score_texts(bundle.model, values, list(bundle.model.targets), cache=cache)
     assert len(cache) == 2
     assert scored.iloc[0].equals(scored.iloc[2]) and scored.iloc[0].equals(scored.iloc[3])
-    again = score_texts(bundle.model, [TEXTS[1]], list(bundle.model.targets_), cache=cache)
+    again = score_texts(bundle.model, [TEXTS[1]], list(bundle.model.targets), cache=cache)
     assert again.iloc[0].equals(scored.iloc[1])
 
 
@@ -335,6 +335,6 @@ def test_the_output_records_the_model_and_the_encoder_that_scored_it(bundle, tmp
         provenance = read_provenance(tmp_path / name)
         assert provenance["model"]["sha256"] == bundle.manifest["model_sha256"]
         assert provenance["model"]["encoder"] == bundle.model.embedder.encoder.to_dict()
-        assert provenance["targets"] == list(bundle.model.targets_)
+        assert provenance["targets"] == list(bundle.model.targets)
     assert (tmp_path / "scored.csv.provenance.json").is_file()
     assert not (tmp_path / "scored.parquet.provenance.json").exists()

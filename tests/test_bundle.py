@@ -16,12 +16,13 @@ from training import (
     UnknownTargetError,
     cross_validate,
     load_bundle,
+    load_estimator,
     read_labeled_csv,
     write_bundle,
 )
 from training.data import STANCE_LABELS
 from training.embedding import resolve_model_path
-from training.heads import classifier_probabilities, tfidf_features
+from training.heads import Heads
 
 TEXTS = [
     "Allies must lift defence budgets to three percent of GDP without delay.",
@@ -66,40 +67,62 @@ def test_flat_columns_follow_the_design_names(fitted):
     )
 
 
-def test_heads_trained_on_the_same_texts_share_one_vectorizer_and_predict_alike(fitted):
+def test_heads_trained_on_the_same_texts_share_one_vocabulary_and_predict_like_sklearn(fitted):
     # Every small-seed quote is labeled for both targets: their n-gram vectorizers are equal.
     first, second = (h.named_steps["features"].vectorizers_ for h in fitted.heads_.values())
     assert len(first) == 2 and all(a is b for a, b in zip(first, second, strict=True))
+    assert len(fitted.scorer().heads.vocabularies) == 2
     batch = fitted.embed(TEXTS)
     for target, head in fitted.heads_.items():
         columns = [list(head.classes_).index(label) for label in STANCE_LABELS]
         expected = head.predict_proba(batch)[:, columns]  # the plain sklearn pipeline
-        assert np.allclose(fitted.predict_proba(batch, target), expected)
+        assert np.allclose(fitted.predict_proba(batch, target), expected, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("calibration", ["isotonic", "sigmoid", None])
-def test_head_features_and_probabilities_equal_sklearns_for_every_recipe(
-    calibration, small_quotes, embedder
+def test_exported_heads_compute_what_sklearn_computes_for_every_recipe(
+    calibration, small_quotes, embedder, tmp_path
 ):
     model = StanceModel(embedder=embedder, calibration=calibration, calibration_folds=3)
     model.fit(small_quotes)
-    texts = [*TEXTS, *small_quotes.frame["text"].unique()[:40]]
+    texts = [*TEXTS, *small_quotes.frame["text"].unique()[:40], "", "a", "  Ünïcode   “spaced”  "]
     batch = model.embed(texts)
     frame = small_quotes.frame
     # A two-class head too: favor vs against only.
     two_class = frame[(frame["target"] == "nato_spending") & (frame["stance"] != "none")]
     binary = model._head().fit(model.embed(two_class["text"].tolist()), two_class["stance"])
-    for head in [*model.heads_.values(), model.sentiment_head_, binary]:
-        for vectorizer in head.named_steps["features"].vectorizers_:
-            ours, theirs = tfidf_features(vectorizer, texts), vectorizer.transform(texts)
-            assert np.array_equal(ours.indptr, theirs.indptr)
-            assert np.array_equal(ours.indices, theirs.indices)
-            assert np.array_equal(ours.data, theirs.data)
-        features = head.named_steps["features"].transform(batch)
-        classifier = head.named_steps["classifier"]
+    model.heads_["binary"] = binary
+    model.__dict__.pop("_scorer", None)
+    heads = model.scorer().heads
+    heads.save(tmp_path / "heads.npz")
+    reloaded = Heads.load(tmp_path / "heads.npz")
+    pipelines = {**model.heads_, "sentiment": model.sentiment_head_}
+    for name, pipeline in pipelines.items():
+        head = heads.sentiment if name == "sentiment" else heads.stance[name]
+        again = reloaded.sentiment if name == "sentiment" else reloaded.stance[name]
+        for vocabulary, vectorizer in zip(
+            [heads.vocabularies[v] for v in head.vocabularies],
+            pipeline.named_steps["features"].vectorizers_,
+            strict=True,
+        ):
+            expected = vectorizer.transform(texts)
+            for i, text in enumerate(texts):
+                columns, values = vocabulary.features(text)
+                row = expected[i]
+                assert np.array_equal(columns, row.indices) and np.allclose(values, row.data)
+        expected = pipeline.predict_proba(batch)
+        ngrams = heads.ngram_blocks(texts, [head])
+        assert np.allclose(heads.probabilities(head, batch.vectors, ngrams), expected, atol=1e-12)
         assert np.array_equal(
-            classifier_probabilities(classifier, features), classifier.predict_proba(features)
+            reloaded.probabilities(again, batch.vectors, reloaded.ngram_blocks(texts, [again])),
+            heads.probabilities(head, batch.vectors, ngrams),
         )
+
+
+def test_a_score_does_not_depend_on_the_other_texts_of_its_batch(fitted):
+    texts = [*TEXTS, "Short.", "A much longer quote about the alliance and its budgets, again."]
+    together = fitted.score(texts)
+    assert together == [fitted.score([text])[0] for text in texts]
 
 
 def test_unknown_target_is_refused_with_the_known_ones(fitted):
@@ -114,20 +137,28 @@ def test_round_trip_gives_identical_scores(fitted, small_quotes, embedder, tmp_p
     assert [s.to_dict() for s in loaded.model.score(TEXTS)] == [
         s.to_dict() for s in fitted.score(TEXTS)
     ]
-    heads = [*loaded.model.heads_.values(), loaded.model.sentiment_head_]
-    assert len({id(v) for h in heads for v in h.named_steps["features"].vectorizers_}) == 2
+    assert len(loaded.model.heads.vocabularies) == 2
     manifest = json.loads((path / "manifest.json").read_text())
     assert manifest["embedding"]["fingerprint"] == embedder.spec.fingerprint
     assert manifest["data"]["sha256"] == small_quotes.sha256
     assert (path / "card.md").is_file()
 
 
-def test_tampered_model_file_is_refused(fitted, small_quotes, embedder, tmp_path):
+@pytest.mark.parametrize("name", ["heads.npz", "model.joblib"])
+def test_tampered_files_are_refused(name, fitted, small_quotes, embedder, tmp_path):
     path = write_bundle(fitted, small_quotes, None, tmp_path, "tampered")
-    with open(path / "model.joblib", "ab") as stream:
+    with open(path / name, "ab") as stream:
         stream.write(b"\0")
     with pytest.raises(BundleError, match="does not match its manifest"):
-        load_bundle("tampered", root=tmp_path, embedder=embedder)
+        bundle = load_bundle("tampered", root=tmp_path, embedder=embedder)
+        load_estimator(bundle)  # model.joblib is read only when the estimator is asked for
+
+
+def test_the_estimator_of_a_bundle_scores_like_the_bundle(fitted, small_quotes, embedder, tmp_path):
+    write_bundle(fitted, small_quotes, None, tmp_path, "estimator")
+    bundle = load_bundle("estimator", root=tmp_path, embedder=embedder)
+    estimator = load_estimator(bundle)
+    assert estimator.score(TEXTS) == bundle.model.score(TEXTS)
 
 
 def test_other_embedding_model_is_refused(fitted, small_quotes, tmp_path):
@@ -166,7 +197,7 @@ def test_existing_bundle_is_not_replaced_without_asking(fitted, small_quotes, tm
 def test_identical_data_and_seed_give_identical_predictions(small_quotes, embedder, tmp_path):
     first = small_model(embedder).fit(small_quotes)
     second = small_model(embedder).fit(small_quotes)
-    for target in first.targets_:
+    for target in first.targets:
         batch = first.embed(TEXTS)
         assert np.array_equal(
             first.predict_proba(batch, target), second.predict_proba(batch, target)

@@ -1,6 +1,12 @@
-"""Scoring encoders: OpenVINO and PyTorch, row-deterministic, close to the float32 reference."""
+"""Scoring encoders: the cached OpenVINO conversion and PyTorch, row-deterministic, close to the
+float32 reference; the cache is rebuilt when stale or corrupted; scoring never imports PyTorch."""
 
 from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -71,8 +77,24 @@ def test_the_encoder_that_ran_is_recorded(encoder_embedder):
     assert set(info.to_dict()) == {"backend", "version", "precision", "pad_to_multiple"}
 
 
-def test_the_fingerprint_does_not_depend_on_the_encoder(encoder_embedder, embedder):
-    assert encoder_embedder.spec == embedder.spec
+def test_the_converted_encoder_records_the_reference_fingerprint(encoder_embedder, embedder):
+    assert encoder_embedder.scoring_spec == embedder.spec
+
+
+def test_the_runtime_tokenizer_gives_the_reference_token_ids(embedder):
+    texts = [
+        *TEXTS,
+        "  padded with spaces\t and tabs\n ",
+        "Ünïcödé façade — “curly quotes”, ‘single’ and emoji 🙂 in Zürich",
+        "MiXeD CaSe ACRONYMS like NATO, G7/G8 and 2.5% of GDP",
+        " ".join(["defence"] * 400),  # longer than the 256-token window: truncated alike
+    ]
+    reference = embedder.sentence_transformer.preprocess(texts)["input_ids"]
+    mask = embedder.sentence_transformer.preprocess(texts)["attention_mask"]
+    ours = [e.ids for e in embedder._converted.encoder.tokenize(texts)]
+    for row, ids, keep in zip(reference.tolist(), ours, mask.tolist(), strict=True):
+        assert row[: sum(keep)] == ids
+    assert embedder.token_counts([texts[-1]])[0] == 402  # counted before truncation
 
 
 def test_auto_prefers_openvino_here(embedder):
@@ -85,3 +107,81 @@ def test_an_unknown_encoder_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("STANCE_ENCODER", "tpu")
     with pytest.raises(EncoderError, match="STANCE_ENCODER must be one of auto, openvino, torch"):
         requested_encoder()
+
+
+def _entry(cache):
+    from training.encoder_cache import SETTINGS_FILE
+
+    entries = [p.parent for p in cache.glob(f"encoders/*/{SETTINGS_FILE}")]
+    assert len(entries) == 1
+    return entries[0]
+
+
+@pytest.mark.slow
+def test_a_corrupted_or_stale_cache_entry_is_rebuilt_not_used(embedder, tmp_path, monkeypatch):
+    from training.encoder_cache import load_encoder
+    from training.encoders import encoder_threads
+
+    monkeypatch.setenv("STANCE_CACHE_DIR", str(tmp_path))
+    path = embedder._path
+    first = load_encoder(path, encoder_threads(), embedder.sentence_transformer)
+    entry = _entry(tmp_path)
+    created = json.loads((entry / "encoder.json").read_text())["created_at"]
+    expected = first.encoder.encode(TEXTS, 8)
+
+    # Weights overwritten in place (same size, so only the probe check can tell).
+    weights = bytearray((entry / "model.bin").read_bytes())
+    weights[len(weights) // 3 : len(weights) // 3 + 400_000] = bytes(400_000)
+    (entry / "model.bin").write_bytes(bytes(weights))
+    shutil.rmtree(entry / "compiled", ignore_errors=True)
+    rebuilt = load_encoder(path, encoder_threads(), embedder.sentence_transformer)
+    assert np.array_equal(rebuilt.encoder.encode(TEXTS, 8), expected)
+    assert json.loads((_entry(tmp_path) / "encoder.json").read_text())["created_at"] >= created
+
+    # A truncated tokenizer, then an entry recorded under another key (stale).
+    entry = _entry(tmp_path)
+    (entry / "tokenizer.json").write_text("{")
+    assert np.array_equal(load_encoder(path, encoder_threads()).encoder.encode(TEXTS, 8), expected)
+    settings = json.loads((entry / "encoder.json").read_text())
+    (entry / "encoder.json").write_text(json.dumps(settings | {"key": "another"}))
+    assert np.array_equal(load_encoder(path, encoder_threads()).encoder.encode(TEXTS, 8), expected)
+    assert json.loads((_entry(tmp_path) / "encoder.json").read_text())["key"] == entry.name
+
+
+SCORING_CHECK = """
+import sys
+from service.cli import main
+try:
+    main({args!r}, standalone_mode=False)
+finally:
+    heavy = sorted(m for m in {forbidden!r} if m in sys.modules)
+    print("IMPORTED:" + ",".join(heavy), file=sys.stderr)
+"""
+
+
+def _imported(args: list[str], forbidden: list[str], tmp_path) -> list[str]:
+    code = SCORING_CHECK.format(args=args, forbidden=forbidden)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    line = next(x for x in done.stderr.splitlines() if x.startswith("IMPORTED:"))
+    return [m for m in line.removeprefix("IMPORTED:").split(",") if m]
+
+
+@pytest.mark.slow
+def test_scoring_commands_import_neither_torch_nor_transformers(tmp_path):
+    forbidden = ["torch", "transformers", "sentence_transformers", "sklearn", "spacy"]
+    predict = ["predict", "We must spend more on defence.", "--json"]
+    assert _imported(predict, forbidden, tmp_path) == []
+    quotes = tmp_path / "one.csv"
+    quotes.write_text("text\nTalks with Moscow should resume.\n")
+    scored = tmp_path / "scored.csv"
+    assert _imported(["score", str(quotes), "-o", str(scored)], forbidden, tmp_path) == []
+    assert scored.read_text().count("\n") == 2
+
+
+def test_help_and_models_load_no_encoder_and_no_spacy(tmp_path):
+    forbidden = ["openvino", "torch", "sklearn", "spacy", "pandas"]
+    assert _imported(["--help"], forbidden, tmp_path) == []
+    assert _imported(["models"], forbidden, tmp_path) == []

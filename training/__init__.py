@@ -1,4 +1,4 @@
-"""Everything that produces a model: labeled CSVs in, a verified joblib bundle out.
+"""Everything that produces a model: labeled CSVs in, a verified bundle out.
 
 quotes = read_labeled_csv(["seeds/quotes.csv"])           # validated, or DataError
 model = StanceModel().fit(quotes)                          # one head per target + sentiment
@@ -6,60 +6,61 @@ metrics = cross_validate(StanceModel(), quotes, folds=5)   # honest, grouped by 
 path = write_bundle(model, quotes, metrics)                # atomic, with manifest and card
 bundle = load_bundle(path)                                 # verifies SHA-256 and embedding
 bundle.model.score(["We must spend 3% of GDP."])           # -> list[QuoteScore]
+
+Names are imported on first use: scoring (`load_bundle`, `StanceScorer`) needs only NumPy,
+OpenVINO and tokenizers, while training pulls in scikit-learn, pandas and PyTorch.
 """
 
-from training.bundle import (
-    Bundle,
-    BundleError,
-    list_bundles,
-    load_bundle,
-    models_dir,
-    resolve_bundle,
-    write_bundle,
-)
-from training.data import (
-    SENTIMENT_LABELS,
-    STANCE_LABELS,
-    ColumnMapping,
-    DataError,
-    DataIssue,
-    LabeledQuotes,
-    read_labeled_csv,
-    target_id,
-)
-from training.embedding import DEFAULT_EMBEDDING_MODEL, Embedder, EmbeddingError, get_embedder
-from training.evaluation import POOLED, cross_validate, evaluate, stance_metrics
-from training.model import QuoteBatch, StanceModel, UnknownTargetError
-from training.scores import LabelScore, QuoteScore, score_columns
+import importlib
 
-__all__ = [
-    "DEFAULT_EMBEDDING_MODEL",
-    "POOLED",
-    "SENTIMENT_LABELS",
-    "STANCE_LABELS",
-    "Bundle",
-    "BundleError",
-    "ColumnMapping",
-    "DataError",
-    "DataIssue",
-    "Embedder",
-    "EmbeddingError",
-    "LabelScore",
-    "LabeledQuotes",
-    "QuoteBatch",
-    "QuoteScore",
-    "StanceModel",
-    "UnknownTargetError",
-    "cross_validate",
-    "evaluate",
-    "get_embedder",
-    "list_bundles",
-    "load_bundle",
-    "models_dir",
-    "read_labeled_csv",
-    "resolve_bundle",
-    "score_columns",
-    "stance_metrics",
-    "target_id",
-    "write_bundle",
-]
+_MODULES = {
+    "training.bundle": (
+        "Bundle",
+        "BundleError",
+        "list_bundles",
+        "load_bundle",
+        "load_estimator",
+        "models_dir",
+        "resolve_bundle",
+        "write_bundle",
+    ),
+    "training.data": (
+        "ColumnMapping",
+        "DataError",
+        "DataIssue",
+        "LabeledQuotes",
+        "read_labeled_csv",
+        "target_id",
+    ),
+    "training.embedding": (
+        "DEFAULT_EMBEDDING_MODEL",
+        "Embedder",
+        "EmbeddingError",
+        "get_embedder",
+    ),
+    "training.evaluation": ("cross_validate", "evaluate", "stance_metrics"),
+    "training.model": ("StanceModel",),
+    "training.scorer": ("QuoteBatch", "StanceScorer", "UnknownTargetError"),
+    "training.scores": (
+        "POOLED",
+        "SENTIMENT_LABELS",
+        "STANCE_LABELS",
+        "LabelScore",
+        "QuoteScore",
+        "score_columns",
+    ),
+}
+_HOME = {name: module for module, names in _MODULES.items() for name in names}
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name: str):
+    if name in _HOME:
+        value = getattr(importlib.import_module(_HOME[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'training' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,4 +1,10 @@
-"""Model bundles on disk: written atomically with a manifest, verified before unpickling."""
+"""Model bundles on disk: written atomically with a manifest, verified before they are read.
+
+A bundle holds the fitted scikit-learn model (`model.joblib`, for retraining and inspection) and
+the same heads as arrays (`heads.npz`, `training.heads`), which is what loading reads: scoring
+never unpickles anything, and imports neither scikit-learn nor PyTorch. Bundles written before
+`heads.npz` existed are loaded from `model.joblib` (after its SHA-256 check) and exported.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +12,25 @@ import hashlib
 import json
 import os
 import platform
-import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import joblib
-
-from training.card import write_card
-from training.data import SENTIMENT_LABELS, STANCE_LABELS, LabeledQuotes
+from training.directories import staged_directory
 from training.embedding import Embedder, get_embedder
-from training.model import StanceModel
+from training.encoder_cache import PROBE, PROBE_TOLERANCE, probe_distance
+from training.heads import Heads, HeadsFormatError
+from training.scorer import StanceScorer
+from training.scores import SENTIMENT_LABELS, STANCE_LABELS
+
+if TYPE_CHECKING:
+    from training.data import LabeledQuotes
+    from training.model import StanceModel
 
 MODEL_FILE = "model.joblib"
+HEADS_FILE = "heads.npz"
 MANIFEST_FILE = "manifest.json"
 DEFAULT_BUNDLE = "default"
 TARGET_DESCRIPTIONS = {
@@ -29,7 +39,15 @@ TARGET_DESCRIPTIONS = {
     "sanctions relief",
 }
 _PROBE_QUOTE = "Allies must spend more on defence, and talks with Moscow should resume."
-_VERSIONED = ("scikit-learn", "sentence-transformers", "torch", "numpy", "joblib", "quote-stance")
+_VERSIONED = (
+    "scikit-learn",
+    "sentence-transformers",
+    "torch",
+    "openvino",
+    "numpy",
+    "joblib",
+    "quote-stance",
+)
 
 
 class BundleError(RuntimeError):
@@ -42,7 +60,7 @@ class Bundle:
 
     path: Path
     manifest: dict
-    model: StanceModel
+    model: StanceScorer
 
     @property
     def version(self) -> str:
@@ -76,6 +94,10 @@ def write_bundle(
     replace: bool = False,
 ) -> Path:
     """Write `model` as `out_dir/name` through a temporary directory renamed into place."""
+    import joblib
+
+    from training.card import write_card
+
     out_dir = Path(out_dir or models_dir())
     out_dir.mkdir(parents=True, exist_ok=True)
     created = datetime.now(UTC)
@@ -83,32 +105,17 @@ def write_bundle(
     final = out_dir / name
     if final.exists() and not replace:
         raise BundleError(f"{final} exists; choose another --name or pass --force to replace it")
-    staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=out_dir))
-    try:
+    with staged_directory(final) as staging:
         joblib.dump(model, staging / MODEL_FILE, compress=3)
-        manifest = _manifest(
-            model, quotes, metrics, name, created, sha256_file(staging / MODEL_FILE)
-        )
+        model.scorer().heads.save(staging / HEADS_FILE)
+        digests = {f: sha256_file(staging / f) for f in (MODEL_FILE, HEADS_FILE)}
+        manifest = _manifest(model, quotes, metrics, name, created, digests)
         (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
         write_card(staging, manifest)
-        _swap_into_place(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return final
 
 
-def _swap_into_place(staging: Path, final: Path) -> None:
-    if not final.exists():
-        os.rename(staging, final)
-        return
-    retired = final.with_name(f".tmp-retired-{final.name}-{os.getpid()}")
-    os.rename(final, retired)
-    os.rename(staging, final)
-    shutil.rmtree(retired, ignore_errors=True)
-
-
-def _manifest(model, quotes, metrics, name, created, model_sha256) -> dict:
+def _manifest(model, quotes, metrics, name, created, digests: dict[str, str]) -> dict:
     counts = quotes.counts()
     return {
         "version": name,
@@ -127,6 +134,13 @@ def _manifest(model, quotes, metrics, name, created, model_sha256) -> dict:
             "name": model.embedding_.name,
             "dimension": model.embedding_.dimension,
             "fingerprint": model.embedding_.fingerprint,
+            # The reference's embeddings of the probe sentences: loading checks the scoring
+            # encoder against them (within the tolerance) without loading the reference.
+            "probe": {
+                "sentences": list(PROBE),
+                "vectors": model._embedder().reference_probe.round(6).tolist(),
+                "tolerance": PROBE_TOLERANCE,
+            },
         },
         "recipe": {
             k: list(v) if isinstance(v, tuple) else v
@@ -143,7 +157,8 @@ def _manifest(model, quotes, metrics, name, created, model_sha256) -> dict:
         "metrics": metrics,
         "versions": {"python": platform.python_version()}
         | {package: _version(package) for package in _VERSIONED},
-        "model_sha256": model_sha256,
+        "model_sha256": digests[MODEL_FILE],
+        "heads_sha256": digests[HEADS_FILE],
     }
 
 
@@ -186,35 +201,80 @@ def load_bundle(
     root: Path | None = None,
     embedder: Embedder | None = None,
 ) -> Bundle:
-    """Verify the SHA-256 and the embedding fingerprint, then unpickle the model."""
+    """Verify the SHA-256 of what is read and the embedding model, then load the heads.
+
+    Raises BundleError when the bundle is missing, outside the models directory, modified, or
+    was trained on another embedding model than the one that would score it.
+    """
     path = resolve_bundle(name_or_path, root)
     manifest = read_manifest(path)
-    model_file = path / MODEL_FILE
-    if not model_file.is_file():
-        raise BundleError(f"{model_file} is missing")
-    actual = sha256_file(model_file)
-    if actual != manifest.get("model_sha256"):
-        raise BundleError(
-            f"{model_file} does not match its manifest (SHA-256 {actual[:12]}… expected "
-            f"{str(manifest.get('model_sha256'))[:12]}…): the bundle was modified; "
-            "retrain or restore it"
-        )
-    recorded = manifest["embedding"]
-    embedder = embedder or get_embedder(recorded["name"])
-    spec = embedder.spec
-    if (spec.fingerprint, spec.dimension) != (recorded["fingerprint"], recorded["dimension"]):
-        raise BundleError(
-            f"embedding model mismatch: bundle {path.name} was trained on {recorded['name']!r} "
-            f"(fingerprint {recorded['fingerprint']}, dim {recorded['dimension']}) but "
-            f"{spec.name!r} gives fingerprint {spec.fingerprint}, dim {spec.dimension}"
-        )
-    model = joblib.load(model_file)
-    model.embedder = embedder
+    if manifest.get("heads_sha256"):
+        heads = _read_heads(path / HEADS_FILE, manifest["heads_sha256"])
+    else:
+        heads = Heads.from_model(_unpickle(path / MODEL_FILE, manifest.get("model_sha256")))
+    embedder = embedder or get_embedder(manifest["embedding"]["name"])
+    _check_embedding(manifest, embedder, path)
+    model = StanceScorer(heads, embedder)
     _check_scores(model, path)
     return Bundle(path=path, manifest=manifest, model=model)
 
 
-def _check_scores(model: StanceModel, path: Path) -> None:
+def load_estimator(bundle: Bundle) -> StanceModel:
+    """The bundle's fitted scikit-learn model (unpickled after its SHA-256 check)."""
+    model = _unpickle(bundle.path / MODEL_FILE, bundle.manifest.get("model_sha256"))
+    model.embedder = bundle.model.embedder
+    return model
+
+
+def _verified_file(path: Path, expected: str | None) -> None:
+    if not path.is_file():
+        raise BundleError(f"{path} is missing")
+    actual = sha256_file(path)
+    if actual != expected:
+        raise BundleError(
+            f"{path} does not match its manifest (SHA-256 {actual[:12]}… expected "
+            f"{str(expected)[:12]}…): the bundle was modified; retrain or restore it"
+        )
+
+
+def _read_heads(path: Path, expected: str) -> Heads:
+    _verified_file(path, expected)
+    try:
+        return Heads.load(path)
+    except HeadsFormatError as error:
+        raise BundleError(f"{error}; retrain the bundle with this version") from error
+
+
+def _unpickle(path: Path, expected: str | None):
+    _verified_file(path, expected)
+    import joblib
+
+    return joblib.load(path)
+
+
+def _check_embedding(manifest: dict, embedder: Embedder, path: Path) -> None:
+    """The scoring encoder must be the model the heads were trained on (no PyTorch needed)."""
+    recorded = manifest["embedding"]
+    spec = embedder.scoring_spec
+    mismatch = (spec.fingerprint, spec.dimension) != (
+        recorded["fingerprint"],
+        recorded["dimension"],
+    )
+    probe = recorded.get("probe")
+    distance = 0.0
+    if not mismatch and probe:
+        distance = probe_distance(embedder.probe_vectors(), probe["vectors"])
+        mismatch = distance > probe["tolerance"]
+    if mismatch:
+        raise BundleError(
+            f"embedding model mismatch: bundle {path.name} was trained on {recorded['name']!r} "
+            f"(fingerprint {recorded['fingerprint']}, dim {recorded['dimension']}) but "
+            f"{spec.name!r} gives fingerprint {spec.fingerprint}, dim {spec.dimension}"
+            + (f", probe distance {distance:.4f}" if distance else "")
+        )
+
+
+def _check_scores(model: StanceScorer, path: Path) -> None:
     """Score one probe quote, so a bundle that loads but cannot score is refused at load time."""
     try:
         model.score([_PROBE_QUOTE])

@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 from charset_normalizer import from_bytes
 
-STANCE_LABELS = ("favor", "against", "none")
-SENTIMENT_LABELS = ("positive", "negative", "neutral")
+from training.scores import SENTIMENT_LABELS, STANCE_LABELS
+
 DEFAULT_MIN_PER_CLASS = 10
 
 # Header names recognised without options, first match wins; SemEval files use Tweet/Target/Stance.

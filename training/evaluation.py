@@ -13,10 +13,10 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import StratifiedGroupKFold
 
-from training.data import SENTIMENT_LABELS, STANCE_LABELS, LabeledQuotes
-from training.model import QuoteBatch, StanceModel
-
-POOLED = "all"  # the key of the metrics pooled over every target (the official TweetEval F_avg)
+from training.data import LabeledQuotes
+from training.model import StanceModel
+from training.scorer import QuoteBatch, StanceScorer
+from training.scores import POOLED, SENTIMENT_LABELS, STANCE_LABELS
 
 
 def label_metrics(gold, predicted, labels: tuple[str, ...]) -> dict:
@@ -69,9 +69,9 @@ def report(stance_rows: pd.DataFrame, sentiment_rows: pd.DataFrame | None) -> di
     return result
 
 
-def evaluate(model: StanceModel, quotes: LabeledQuotes) -> dict:
+def evaluate(model: StanceModel | StanceScorer, quotes: LabeledQuotes) -> dict:
     """Metrics of a fitted model on labeled (held-out) data; targets the model lacks are skipped."""
-    frame = quotes.frame[quotes.frame["target"].isin(model.targets_)].copy()
+    frame = quotes.frame[quotes.frame["target"].isin(model.targets)].copy()
     texts = frame["text"].unique().tolist()
     batch = model.embed(texts)
     scores = dict(
@@ -81,14 +81,14 @@ def evaluate(model: StanceModel, quotes: LabeledQuotes) -> dict:
         scores[t].stances[g].label for t, g in zip(frame["text"], frame["target"], strict=True)
     ]
     sentiment = quotes.sentiment_rows().copy()
-    if model.sentiment_head_ is not None and len(sentiment):
+    if model.has_sentiment and len(sentiment):
         extra = [t for t in sentiment["text"] if t not in scores]
         scores.update(zip(extra, model.score(extra, []), strict=True))
         sentiment["predicted"] = [scores[t].sentiment.label for t in sentiment["text"]]
     else:
         sentiment = None
     result = report(frame, sentiment)
-    result["skipped_targets"] = sorted(set(quotes.targets) - set(model.targets_))
+    result["skipped_targets"] = sorted(set(quotes.targets) - set(model.targets))
     return result
 
 

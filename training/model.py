@@ -1,11 +1,12 @@
-"""StanceModel: a calibrated stance head per target plus a sentiment head, on embeddings."""
+"""StanceModel: a calibrated stance head per target plus a sentiment head, on embeddings.
+
+Fitting uses scikit-learn; scoring goes through `training.scorer.StanceScorer`, the same code a
+loaded bundle runs, so a fitted model and its bundle score identically.
+"""
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
-import sklearn
 from scipy.sparse import csr_matrix, hstack
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
@@ -13,30 +14,11 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from training.data import SENTIMENT_LABELS, STANCE_LABELS, LabeledQuotes
+from training.data import LabeledQuotes
 from training.embedding import Embedder, EmbeddingSpec, get_embedder
-from training.heads import classifier_probabilities, tfidf_features
-from training.scores import LabelScore, QuoteScore
-
-
-class UnknownTargetError(KeyError):
-    """A target was requested that the model has no head for."""
-
-    def __init__(self, unknown: list[str], known: list[str]):
-        self.unknown, self.known = unknown, known
-        super().__init__(
-            f"unknown target(s) {', '.join(unknown)}; the model knows {', '.join(known)}"
-        )
-
-    def __str__(self) -> str:
-        return self.args[0]
-
-
-class QuoteBatch(NamedTuple):
-    """Texts with their sentence embeddings, row-aligned: the input of every head."""
-
-    texts: list[str]
-    vectors: np.ndarray
+from training.heads import Heads
+from training.scorer import QuoteBatch, StanceScorer
+from training.scores import STANCE_LABELS, QuoteScore
 
 
 class QuoteFeatures(BaseEstimator, TransformerMixin):
@@ -63,28 +45,19 @@ class QuoteFeatures(BaseEstimator, TransformerMixin):
             vectorizer.fit(batch.texts)
         return self
 
-    def transform(self, batch: QuoteBatch, shared: dict | None = None):
-        """The feature matrix of `batch`. Heads of one model that transform the same batch with
-        the same `shared` dict compute the n-grams of each vectorizer they share (see
-        `share_vectorizers`), and each feature matrix they have in common, once."""
-        shared = {} if shared is None else shared
-        key = (self.embedding_weight, *map(id, self.vectorizers_))
-        if key not in shared:
-            blocks = [csr_matrix(batch.vectors * self.embedding_weight)]
-            for vectorizer in self.vectorizers_:
-                if id(vectorizer) not in shared:
-                    shared[id(vectorizer)] = tfidf_features(vectorizer, batch.texts)
-                blocks.append(shared[id(vectorizer)])
-            shared[key] = hstack(blocks).tocsr()
-        return shared[key]
+    def transform(self, batch: QuoteBatch):
+        """The feature matrix of `batch`: embedding × weight, then each n-gram block."""
+        blocks = [csr_matrix(batch.vectors * self.embedding_weight)]
+        blocks += [vectorizer.transform(batch.texts) for vectorizer in self.vectorizers_]
+        return hstack(blocks).tocsr()
 
 
 def share_vectorizers(heads: list[Pipeline]) -> None:
     """Make heads whose n-gram vectorizers learned the same thing use one object.
 
     Heads trained on the same texts (every seed quote is labeled for every target and for
-    sentiment) fit identical vectorizers; sharing one lets scoring analyse each text once
-    instead of once per head. Predictions do not change.
+    sentiment) fit identical vectorizers; sharing one lets the exported heads keep one vocabulary
+    and analyse each text once instead of once per head. Predictions do not change.
     """
     kept: list[TfidfVectorizer] = []
     for head in heads:
@@ -133,6 +106,7 @@ class StanceModel(BaseEstimator):
     def __getstate__(self):
         state = super().__getstate__()
         state["embedder"] = None
+        state.pop("_scorer", None)  # derived from the heads, rebuilt on first use
         return state
 
     def __setstate__(self, state):
@@ -162,6 +136,7 @@ class StanceModel(BaseEstimator):
 
     def fit(self, quotes: LabeledQuotes, vectors: dict[str, np.ndarray] | None = None):
         """Fit every target head and, when sentiment labels exist, the sentiment head."""
+        self.__dict__.pop("_scorer", None)
         frame = quotes.frame
         vectors = vectors or self._vectors_by_text(frame["text"].unique().tolist())
         self.embedding_: EmbeddingSpec = self._embedder().spec
@@ -183,77 +158,39 @@ class StanceModel(BaseEstimator):
     def _vectors_by_text(self, texts: list[str]) -> dict[str, np.ndarray]:
         return dict(zip(texts, self._embedder().encode_reference(texts), strict=True))
 
+    def scorer(self) -> StanceScorer:
+        """The fitted heads as arrays with this model's embedder: what bundles load and score."""
+        if "_scorer" not in self.__dict__:
+            self._scorer = StanceScorer(Heads.from_model(self), self._embedder())
+        return self._scorer
+
+    @property
+    def targets(self) -> list[str]:
+        return list(self.targets_)
+
+    @property
+    def has_sentiment(self) -> bool:
+        return self.sentiment_head_ is not None
+
     def check_targets(self, targets: list[str] | None) -> list[str]:
         """The requested targets (all when None), or UnknownTargetError."""
-        if targets is None:
-            return list(self.targets_)
-        unknown = [t for t in targets if t not in self.heads_]
-        if unknown:
-            raise UnknownTargetError(unknown, self.targets_)
-        return list(dict.fromkeys(targets))
+        return self.scorer().check_targets(targets)
 
-    def predict_proba(
-        self, batch: QuoteBatch, target: str, shared: dict | None = None
-    ) -> np.ndarray:
+    def embed(self, texts: list[str], batch_size: int | None = None) -> QuoteBatch:
+        """Texts with their embeddings by the scoring encoder, ready for the heads."""
+        return self.scorer().embed(texts, batch_size)
+
+    def predict_proba(self, batch: QuoteBatch, target: str) -> np.ndarray:
         """P(favor), P(against), P(none) for each text, in STANCE_LABELS order."""
-        head = self.heads_[self.check_targets([target])[0]]
-        return _ordered(head, _probabilities(head, batch, shared), STANCE_LABELS)
+        return self.scorer().predict_proba(batch, target)
 
     def predict(self, texts: list[str], target: str) -> np.ndarray:
         """The stance label for each text toward `target`."""
         batch = self.embed(texts)
         return np.asarray(STANCE_LABELS)[self.predict_proba(batch, target).argmax(axis=1)]
 
-    def embed(self, texts: list[str], batch_size: int | None = None) -> QuoteBatch:
-        """Texts with their embeddings by the scoring encoder, ready for the heads."""
-        return QuoteBatch(list(texts), self._embedder().encode(list(texts), batch_size))
-
     def score(
         self, texts: list[str], targets: list[str] | None = None, batch: QuoteBatch | None = None
     ) -> list[QuoteScore]:
         """Scores of each text for `targets` (default: all) and its sentiment."""
-        targets = self.check_targets(targets)
-        if not len(texts):
-            return []
-        batch = batch if batch is not None else self.embed(texts)
-        shared: dict = {}  # features the heads have in common (see QuoteFeatures.transform)
-        # Features are finite by construction: skip sklearn's finiteness and parameter checks,
-        # which cost more than the arithmetic on the few quotes of an API request.
-        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-            stance = {t: self.predict_proba(batch, t, shared) for t in targets}
-            sentiment = None
-            if self.sentiment_head_ is not None:
-                head = self.sentiment_head_
-                sentiment = _ordered(head, _probabilities(head, batch, shared), SENTIMENT_LABELS)
-        return [
-            QuoteScore(
-                stances={t: _label_score(stance[t][i], STANCE_LABELS) for t in targets},
-                sentiment=None
-                if sentiment is None
-                else _label_score(sentiment[i], SENTIMENT_LABELS),
-            )
-            for i in range(len(batch.texts))
-        ]
-
-
-def _probabilities(head: Pipeline, batch: QuoteBatch, shared: dict | None) -> np.ndarray:
-    """`head.predict_proba(batch)`, with features taken from or added to `shared`."""
-    features = head.named_steps["features"].transform(batch, shared)
-    return classifier_probabilities(head.named_steps["classifier"], features)
-
-
-def _ordered(head: Pipeline, probabilities: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:
-    """Columns of `probabilities` rearranged into `labels` order (absent classes get 0)."""
-    classes = list(head.classes_)
-    out = np.zeros((probabilities.shape[0], len(labels)))
-    for j, label in enumerate(labels):
-        if label in classes:
-            out[:, j] = probabilities[:, classes.index(label)]
-    return out / out.sum(axis=1, keepdims=True)
-
-
-def _label_score(row: np.ndarray, labels: tuple[str, ...]) -> LabelScore:
-    return LabelScore(
-        label=labels[int(row.argmax())],
-        probabilities={label: round(float(p), 6) for label, p in zip(labels, row, strict=True)},
-    )
+        return self.scorer().score(texts, targets, batch)

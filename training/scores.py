@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from training.data import SENTIMENT_LABELS, STANCE_LABELS
+STANCE_LABELS = ("favor", "against", "none")
+SENTIMENT_LABELS = ("positive", "negative", "neutral")
+POOLED = "all"  # the key of metrics pooled over every target (the official TweetEval F_avg)
 
 
 @dataclass(frozen=True)

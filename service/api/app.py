@@ -17,6 +17,7 @@ from service.api.metrics import ServiceMetrics
 from service.api.model_holder import ModelHolder
 from service.api.routes import api
 from training import Bundle
+from training.encoders import set_encoder_threads
 
 EXTENSION = "stance"
 
@@ -36,7 +37,7 @@ class ServiceState:
 def create_app(config: ServiceConfig | None = None, bundle: Bundle | None = None) -> Flask:
     """The service app; loads `config.model` in the background unless `bundle` is given."""
     config = config or ServiceConfig.from_env()
-    configure_torch(config)
+    configure_encoder(config)
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.json.sort_keys = False
@@ -66,12 +67,10 @@ def create_app(config: ServiceConfig | None = None, bundle: Bundle | None = None
     return app
 
 
-def configure_torch(config: ServiceConfig) -> None:
-    """Apply `config.torch_threads` to this process (None leaves torch's default)."""
-    if config.torch_threads:
-        import torch
-
-        torch.set_num_threads(config.torch_threads)
+def configure_encoder(config: ServiceConfig) -> None:
+    """Apply `config.encoder_threads` to this process's encoder (None: every core it may use)."""
+    if config.encoder_threads:
+        set_encoder_threads(config.encoder_threads)
 
 
 def service_state(app: Flask) -> ServiceState:

@@ -8,7 +8,7 @@ from dataclasses import replace
 import click
 
 from service.api.config import ConfigError, ServiceConfig
-from service.api.server import ServeOptions, serve_dev, torch_threads_per_worker
+from service.api.server import ServeOptions, encoder_threads_per_worker, serve_dev
 from service.api.server import serve as serve_gunicorn
 
 
@@ -46,9 +46,9 @@ from service.api.server import serve as serve_gunicorn
 )
 @click.option("--model", help="Bundle name or path in the models directory [env STANCE_MODEL].")
 @click.option(
-    "--torch-threads",
+    "--encoder-threads",
     type=click.IntRange(min=1),
-    help="Torch threads per worker (default: cores // workers) [env STANCE_TORCH_THREADS].",
+    help="Encoder threads per worker (default: cores // workers) [env STANCE_ENCODER_THREADS].",
 )
 @click.option(
     "--pin-cores/--no-pin-cores",
@@ -60,18 +60,18 @@ from service.api.server import serve as serve_gunicorn
 )
 @click.option("--access-log", is_flag=True, help="Log every request to stderr.")
 @click.option("--dev", is_flag=True, help="Run Flask's development server instead of gunicorn.")
-def serve(bind, workers, threads, timeout, model, torch_threads, pin_cores, access_log, dev):
+def serve(bind, workers, threads, timeout, model, encoder_threads, pin_cores, access_log, dev):
     """Serve the HTTP API (POST /stance, /model, /health, /ready, /metrics, /docs)."""
     try:
-        config = ServiceConfig.from_env(model=model, torch_threads=torch_threads)
+        config = ServiceConfig.from_env(model=model, encoder_threads=encoder_threads)
     except ConfigError as error:
         raise click.UsageError(str(error)) from error
     host, _, port = bind.rpartition(":")
     if not host or not port.isdigit():
         raise click.BadParameter(f"expected host:port, got {bind!r}", param_hint="--bind")
     if dev:
-        if config.torch_threads is None:
-            config = replace(config, torch_threads=torch_threads_per_worker(1))
+        if config.encoder_threads is None:
+            config = replace(config, encoder_threads=encoder_threads_per_worker(1))
         serve_dev(config, host, int(port))
         return
     options = ServeOptions(

@@ -27,7 +27,7 @@ class ServiceConfig:
     batch_max_size: int = 64
     batch_max_wait_ms: float = 2.0
     request_timeout_s: float = 120.0  # how long a request waits for its micro-batch
-    torch_threads: int | None = None  # None: leave torch's default alone
+    encoder_threads: int | None = None  # None: every core this process may use
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> ServiceConfig:
@@ -48,8 +48,8 @@ class ServiceConfig:
                 raise ConfigError(f"{name} must be at least 1, not {getattr(self, name)}")
         if self.batch_max_wait_ms < 0:
             raise ConfigError(f"batch_max_wait_ms must be >= 0, not {self.batch_max_wait_ms}")
-        if self.torch_threads is not None and self.torch_threads < 1:
-            raise ConfigError(f"torch_threads must be at least 1, not {self.torch_threads}")
+        if self.encoder_threads is not None and self.encoder_threads < 1:
+            raise ConfigError(f"encoder_threads must be at least 1, not {self.encoder_threads}")
 
 
 def _parse(name: str, annotation: str, raw: str):

@@ -40,8 +40,8 @@ class ServeOptions:
     pin_cores: bool = True  # each worker on its own share of the cores (when there are enough)
 
 
-def torch_threads_per_worker(workers: int, cores: int | None = None) -> int:
-    """Torch threads per worker so that all workers together use each core once."""
+def encoder_threads_per_worker(workers: int, cores: int | None = None) -> int:
+    """Encoder threads per worker so that all workers together use each core once."""
     return max(1, (cores or os.cpu_count() or 1) // max(1, workers))
 
 
@@ -98,10 +98,10 @@ class StanceServer(BaseApplication):
 
     def load(self):
         """Build the app in the worker, with the model verified and loaded before it serves."""
-        from service.api.app import configure_torch, create_app
+        from service.api.app import configure_encoder, create_app
         from training import load_bundle
 
-        configure_torch(self.config)
+        configure_encoder(self.config)
         bundle = load_bundle(self.config.model, root=self.config.models_dir)
         return create_app(self.config, bundle=bundle)
 
@@ -117,8 +117,8 @@ class StanceServer(BaseApplication):
 
 def serve(config: ServiceConfig, options: ServeOptions) -> None:
     """Run gunicorn in the foreground until SIGTERM/SIGINT."""
-    if config.torch_threads is None:
-        config = replace(config, torch_threads=torch_threads_per_worker(options.workers))
+    if config.encoder_threads is None:
+        config = replace(config, encoder_threads=encoder_threads_per_worker(options.workers))
     # A micro-batch holds a few quotes: the tokenizer's own thread pool only adds threads that
     # compete with the workers for the cores (single-quote p50 6.3 -> 4.8 ms without it).
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -136,10 +136,10 @@ def serve(config: ServiceConfig, options: ServeOptions) -> None:
 
 def serve_dev(config: ServiceConfig, host: str, port: int) -> None:
     """Flask's development server (one process, threaded, model loaded before serving)."""
-    from service.api.app import configure_torch, create_app
+    from service.api.app import configure_encoder, create_app
     from training import load_bundle
 
-    configure_torch(config)
+    configure_encoder(config)
     bundle = load_bundle(config.model, root=config.models_dir)
     create_app(config, bundle=bundle).run(host=host, port=port, threaded=True, use_reloader=False)
 

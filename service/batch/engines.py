@@ -26,8 +26,8 @@ class ScoringTask:
 class LocalEngine:
     """Scores chunks one after another in this process, with one cross-chunk cache.
 
-    The encoder uses this process's torch thread budget (all cores by default); for more
-    throughput across machines use `--engine dask`.
+    The encoder uses every core this process may use ($STANCE_ENCODER_THREADS changes it); for
+    more throughput across machines use `--engine dask`.
     """
 
     def __init__(self, bundle: Bundle, targets: list[str], batch_size: int = 64):
@@ -70,7 +70,7 @@ class DaskEngine:
         self.targets, self.batch_size = targets, batch_size
         self.bundle_path = str(bundle.path)
         self.models_root = str(Path(bundle.path).parent)
-        self.expected = _model_identity(bundle.model, bundle.manifest["model_sha256"])
+        self.expected = _model_identity(bundle)
         self.cluster = None
         if scheduler:
             self.client = Client(scheduler)
@@ -116,9 +116,10 @@ class DaskEngine:
             self.cluster.close()
 
 
-def _model_identity(model, sha256: str) -> dict:
+def _model_identity(bundle: Bundle) -> dict:
     """What must be equal on every worker for scores to be equal: bundle bytes and encoder."""
-    return {"sha256": sha256, "encoder": model.embedder.encoder.to_dict()}
+    sha256 = bundle.manifest.get("heads_sha256") or bundle.manifest["model_sha256"]
+    return {"sha256": sha256, "encoder": bundle.model.embedder.encoder.to_dict()}
 
 
 def score_on_worker(
@@ -155,11 +156,7 @@ def score_on_worker(
 @cache
 def _worker_state(bundle_path: str, models_root: str):
     bundle = load_bundle(bundle_path, root=Path(models_root))
-    return (
-        bundle.model,
-        ScoreCache(),
-        _model_identity(bundle.model, bundle.manifest["model_sha256"]),
-    )
+    return bundle.model, ScoreCache(), _model_identity(bundle)
 
 
 def make_engine(

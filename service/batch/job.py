@@ -82,7 +82,7 @@ def _job_manifest(planned, bundle: Bundle, out_format: str, chunk_size: int) -> 
             "sha256": bundle.manifest["model_sha256"],
             "encoder": bundle.model.embedder.encoder.to_dict(),
         },
-        "targets": list(bundle.model.targets_),
+        "targets": list(bundle.model.targets),
         "output_format": out_format,
         "chunk_size": chunk_size,
     }
@@ -131,7 +131,7 @@ def score_files(
             raise BatchError(f"{path} exists; pass --force to overwrite the {kind}")
     if bundle is None or isinstance(bundle, str):
         bundle = load_bundle(bundle)
-    targets = list(bundle.model.targets_)
+    targets = list(bundle.model.targets)
     trailing = output_columns(targets)
     _check_collisions(planned, trailing)
     planned = [(source, roles) for source, roles, _ in planned]

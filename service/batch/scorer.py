@@ -12,7 +12,7 @@ from collections import OrderedDict
 
 import pandas as pd
 
-from training import StanceModel, score_columns
+from training import StanceScorer, score_columns
 
 ERROR_COLUMN = "error"
 DEFAULT_CACHE_SIZE = 50_000
@@ -58,7 +58,7 @@ def text_problem(value: object) -> str | None:
 
 
 def score_distinct(
-    model: StanceModel, texts: list[str], targets: list[str], batch_size: int
+    model: StanceScorer, texts: list[str], targets: list[str], batch_size: int
 ) -> dict[str, tuple]:
     """Flat score values (in `score_columns(targets)` order) of each distinct text."""
     if not texts:
@@ -73,7 +73,7 @@ def score_distinct(
 
 
 def score_texts(
-    model: StanceModel,
+    model: StanceScorer,
     values: list,
     targets: list[str],
     *,

@@ -50,7 +50,7 @@ SPEECH_CUES = frozenset(form for lemma in _SPEECH_VERBS.split() for form in _for
 
 @dataclass(frozen=True)
 class Span:
-    """Characters [start, end) of the article; discontinuous annotations keep their first part."""
+    """Characters [start, end) of the article, with the text they hold."""
 
     start: int
     end: int
@@ -58,12 +58,27 @@ class Span:
 
 
 @dataclass(frozen=True)
+class Annotation:
+    """An annotated span; discontinuous ones ("“A,” she said. “B.”") have several parts."""
+
+    parts: tuple[Span, ...]
+
+    @property
+    def first(self) -> Span:
+        return self.parts[0]
+
+    @property
+    def text(self) -> str:
+        return " ".join(part.text for part in self.parts)
+
+
+@dataclass(frozen=True)
 class GoldAttribution:
     """One annotated attribution: who (None when the annotator marked no source), cue, content."""
 
-    source: Span | None
-    cue: Span | None
-    content: Span
+    source: Annotation | None
+    cue: Annotation | None
+    content: Annotation
 
     @property
     def direct(self) -> bool:
@@ -116,17 +131,20 @@ def read_polnear(split_dir: Path | str) -> Iterator[AnnotatedArticle]:
 
 
 def _attributions(path: Path, text: str) -> list[GoldAttribution]:
-    spans: dict[str, Span] = {}
+    spans: dict[str, Annotation] = {}
     events: list[dict[str, str]] = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         fields = line.split("\t")
         if line.startswith("T") and len(fields) >= 2:
             _, _, offsets = fields[1].partition(" ")
-            first = offsets.split(";")[0].split()
-            if len(first) != 2 or not all(part.isdigit() for part in first):
-                raise CorpusError(f"{path}:{number}: bad offsets {offsets!r}")
-            start, end = int(first[0]), int(first[1])
-            spans[fields[0]] = Span(start, end, text[start:end])
+            parts = []
+            for part in offsets.split(";"):
+                bounds = part.split()
+                if len(bounds) != 2 or not all(bound.isdigit() for bound in bounds):
+                    raise CorpusError(f"{path}:{number}: bad offsets {offsets!r}")
+                start, end = int(bounds[0]), int(bounds[1])
+                parts.append(Span(start, end, text[start:end]))
+            spans[fields[0]] = Annotation(tuple(parts))
         elif line.startswith("E") and len(fields) >= 2:
             roles = dict(part.split(":", 1) for part in fields[1].split() if ":" in part)
             events.append(roles)
@@ -140,4 +158,4 @@ def _attributions(path: Path, text: str) -> list[GoldAttribution]:
                 spans.get(roles.get("Source", "")), spans.get(roles.get("Cue", "")), content
             )
         )
-    return sorted(found, key=lambda a: a.content.start)
+    return sorted(found, key=lambda a: a.content.first.start)

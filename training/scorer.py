@@ -1,0 +1,121 @@
+"""Scoring quotes with a fitted model: embeddings in, one `QuoteScore` per quote out.
+
+`StanceScorer` is what a loaded bundle serves and what `StanceModel.score` delegates to: the
+heads as arrays (`training.heads`) and an embedder. It imports neither scikit-learn nor PyTorch.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from training.embedding import Embedder, get_embedder
+from training.heads import Heads, LinearHead
+from training.scores import SENTIMENT_LABELS, STANCE_LABELS, LabelScore, QuoteScore
+
+
+class UnknownTargetError(KeyError):
+    """A target was requested that the model has no head for."""
+
+    def __init__(self, unknown: list[str], known: list[str]):
+        self.unknown, self.known = unknown, known
+        super().__init__(
+            f"unknown target(s) {', '.join(unknown)}; the model knows {', '.join(known)}"
+        )
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+class QuoteBatch(NamedTuple):
+    """Texts with their sentence embeddings, row-aligned: the input of every head."""
+
+    texts: list[str]
+    vectors: np.ndarray
+
+
+class StanceScorer:
+    """Stance per target and sentiment of quotes, from a fitted model's heads."""
+
+    def __init__(self, heads: Heads, embedder: Embedder | None = None):
+        self.heads = heads
+        self.embedder = embedder
+
+    @property
+    def targets(self) -> list[str]:
+        """The targets this model has a stance head for, sorted."""
+        return sorted(self.heads.stance)
+
+    @property
+    def has_sentiment(self) -> bool:
+        return self.heads.sentiment is not None
+
+    def _embedder(self) -> Embedder:
+        if self.embedder is None:
+            self.embedder = get_embedder()
+        return self.embedder
+
+    def check_targets(self, targets: list[str] | None) -> list[str]:
+        """The requested targets (all when None), or UnknownTargetError."""
+        if targets is None:
+            return self.targets
+        unknown = [t for t in targets if t not in self.heads.stance]
+        if unknown:
+            raise UnknownTargetError(unknown, self.targets)
+        return list(dict.fromkeys(targets))
+
+    def embed(self, texts: list[str], batch_size: int | None = None) -> QuoteBatch:
+        """Texts with their embeddings by the scoring encoder, ready for the heads."""
+        return QuoteBatch(list(texts), self._embedder().encode(list(texts), batch_size))
+
+    def predict_proba(self, batch: QuoteBatch, target: str) -> np.ndarray:
+        """P(favor), P(against), P(none) per text (rows of `batch`), shape (n, 3)."""
+        head = self.heads.stance[self.check_targets([target])[0]]
+        ngrams = self.heads.ngram_blocks(batch.texts, [head])
+        return _ordered(head, self.heads.probabilities(head, batch.vectors, ngrams), STANCE_LABELS)
+
+    def score(
+        self, texts: list[str], targets: list[str] | None = None, batch: QuoteBatch | None = None
+    ) -> list[QuoteScore]:
+        """Scores of each text for `targets` (default: all) and its sentiment."""
+        targets = self.check_targets(targets)
+        if not len(texts):
+            return []
+        batch = batch if batch is not None else self.embed(texts)
+        used = [self.heads.stance[t] for t in targets]
+        sentiment_head = self.heads.sentiment
+        ngrams = self.heads.ngram_blocks(batch.texts, [*used, *filter(None, [sentiment_head])])
+        stance = {
+            t: _ordered(h, self.heads.probabilities(h, batch.vectors, ngrams), STANCE_LABELS)
+            for t, h in zip(targets, used, strict=True)
+        }
+        sentiment = None
+        if sentiment_head is not None:
+            probabilities = self.heads.probabilities(sentiment_head, batch.vectors, ngrams)
+            sentiment = _ordered(sentiment_head, probabilities, SENTIMENT_LABELS)
+        return [
+            QuoteScore(
+                stances={t: _label_score(stance[t][i], STANCE_LABELS) for t in targets},
+                sentiment=None
+                if sentiment is None
+                else _label_score(sentiment[i], SENTIMENT_LABELS),
+            )
+            for i in range(len(batch.texts))
+        ]
+
+
+def _ordered(head: LinearHead, probabilities: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:
+    """Columns of `probabilities` rearranged into `labels` order (absent classes get 0)."""
+    out = np.zeros((probabilities.shape[0], len(labels)))
+    for j, label in enumerate(labels):
+        if label in head.classes:
+            out[:, j] = probabilities[:, head.classes.index(label)]
+    return out / out.sum(axis=1, keepdims=True)
+
+
+def _label_score(row: np.ndarray, labels: tuple[str, ...]) -> LabelScore:
+    return LabelScore(
+        label=labels[int(row.argmax())],
+        probabilities={label: round(float(p), 6) for label, p in zip(labels, row, strict=True)},
+    )
