@@ -87,17 +87,17 @@ def main() -> None:
     # Laid out like the first worker of `stance serve` with its default worker count, by the
     # service's own rules; pinned before the encoder starts any thread, so that every thread
     # stays on the worker's cores; no tokenizer thread pool, as in a worker.
-    from service.api.server import torch_threads_per_worker, worker_core_sets
+    from service.api.server import encoder_threads_per_worker, worker_core_sets
 
     workers = os.cpu_count() or 1
     cores = (worker_core_sets(workers, sorted(os.sched_getaffinity(0))) or [None])[0]
     if cores:
         os.sched_setaffinity(0, cores)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    import torch
+    from training.encoders import set_encoder_threads
 
-    threads = torch_threads_per_worker(workers)
-    torch.set_num_threads(threads)
+    threads = encoder_threads_per_worker(workers)
+    set_encoder_threads(threads)
     from training import load_bundle
 
     model = load_bundle().model

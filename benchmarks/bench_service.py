@@ -1,15 +1,23 @@
-"""Load benchmark of the HTTP service: a real gunicorn on a loopback port, bounded in time.
+"""Load benchmark of the HTTP service: real gunicorn servers on loopback ports, bounded in time.
 
-    python benchmarks/bench_service.py            # full run (~4 min, includes 2 min error phase)
-    python benchmarks/bench_service.py --quick    # ~1 min smoke run
+    python benchmarks/bench_service.py            # full run (~7 min, includes 2 min error phase)
+    python benchmarks/bench_service.py --quick    # ~2 min smoke run
 
-Prints: single-quote p50/p99 latency at concurrency 1, first with the PyTorch encoder
-(STANCE_ENCODER=torch, the service before OpenVINO) and then with the default encoder;
-throughput at 16 concurrent clients as a ratio of the batch-encode throughput (`model.score`
-over the same texts in one process, same encoder) measured in the same run; errors during the
-sustained phase; resident memory per worker; quotes per micro-batch under load, with the worker
-CPU each request costs and how busy the workers are, and what the HTTP path alone costs (the
-same requests refused before scoring). Loopback only; servers stop with SIGTERM.
+Three servers in one run, one after another, each with the same workers and threads:
+- before: this service at an earlier revision (default: the last one whose scoring path ran
+  PyTorch), checked out into a temporary worktree;
+- plain peer: Flask + `SentenceTransformer.encode` + the bundle's scikit-learn heads, one
+  encode per request (benchmarks/peers/plain_flask_stance.py);
+- after: this checkout's `stance serve`.
+For each: seconds from the process start to a 200 on /ready, single-quote p50/p99 latency at
+concurrency 1, requests/s at 16 concurrent single-quote clients, resident memory per worker.
+Ratios: our 16-client requests/s against the peer's and against our own batch path (`score` over
+the same texts in one process). For ours also: quotes per micro-batch under load, worker CPU per
+request and how busy the workers are, what the HTTP path alone costs (the same requests refused
+before scoring), and errors during a sustained phase. Loopback only; servers stop with SIGTERM.
+
+Targets (issue 15): 16-client requests/s >= 2x the peer and >= 0.5x our batch path; resident
+memory <= 300 MiB per worker; p50 no worse than before. Exit code 1 when one is missed.
 """
 
 from __future__ import annotations
@@ -28,8 +36,10 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from revisions import BEFORE_RUNTIME_ENCODER, ROOT, checkout
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+MAX_WORKER_MIB = 300
 
 
 def quote_texts() -> list[str]:
@@ -38,41 +48,42 @@ def quote_texts() -> list[str]:
         return list(dict.fromkeys(row["text"] for row in csv.DictReader(stream)))
 
 
-def batch_throughput(texts: list[str], repeats: int) -> tuple[float, float, str]:
-    """Best quotes/s of `model.score` on all texts at once (our batch path), of one plain
-    `SentenceTransformer.encode` call + the heads, and the encoder that ran."""
-    from training import QuoteBatch, load_bundle
+def batch_throughput(texts: list[str], repeats: int) -> tuple[float, str]:
+    """Best quotes/s of `score` on all texts at once (our batch path) and the encoder."""
+    from training import load_bundle
 
     model = load_bundle().model
-    transformer = model.embedder.sentence_transformer
     model.score(texts[:64])  # warm up
-
-    def plain() -> None:
-        vectors = transformer.encode(texts, batch_size=64, normalize_embeddings=True)
-        model.score(texts, batch=QuoteBatch(texts, vectors))
-
-    best = {}
-    for name, run in (("ours", lambda: model.score(texts)), ("plain", plain)):
-        best[name] = 0.0
-        for _ in range(repeats):
-            started = time.perf_counter()
-            run()
-            best[name] = max(best[name], len(texts) / (time.perf_counter() - started))
-    return best["ours"], best["plain"], str(model.embedder.encoder)
+    best = 0.0
+    for _ in range(repeats):
+        started = time.perf_counter()
+        model.score(texts)
+        best = max(best, len(texts) / (time.perf_counter() - started))
+    return best, str(model.embedder.encoder)
 
 
 class Server:
-    """`stance serve` on a free loopback port, stopped with SIGTERM on exit."""
+    """A server on a free loopback port, stopped with SIGTERM on exit: `stance serve` of the
+    tree `tree`, or (tree None) the plain peer under gunicorn."""
 
-    def __init__(self, workers: int, threads: int, encoder: str | None = None):
+    def __init__(self, workers: int, threads: int, tree: Path | None):
         self.port = free_port()
-        command = [sys.executable, "-m", "service.cli", "serve", "--bind", f"127.0.0.1:{self.port}"]
-        command += ["--workers", str(workers), "--threads", str(threads)]
-        env = {**os.environ, **({"STANCE_ENCODER": encoder} if encoder else {})}
-        self.process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.DEVNULL, env=env)
+        bind = f"127.0.0.1:{self.port}"
+        if tree is None:
+            command = [sys.executable, "-m", "gunicorn", "-b", bind, "-k", "gthread"]
+            command += ["-w", str(workers), "--threads", str(threads)]
+            command += ["--chdir", str(ROOT / "benchmarks" / "peers"), "plain_flask_stance:app"]
+            tree = ROOT
+        else:
+            command = [sys.executable, "-m", "service.cli", "serve", "--bind", bind]
+            command += ["--workers", str(workers), "--threads", str(threads)]
+        env = os.environ | {"PYTHONPATH": str(tree)}
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(command, cwd=tree, stderr=subprocess.DEVNULL, env=env)
 
     def __enter__(self) -> Server:
         wait_ready(self.port)
+        self.ready_after = time.perf_counter() - self.started
         time.sleep(2)  # let every worker finish loading
         return self
 
@@ -201,59 +212,94 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
+def measure(server: Server, texts: list[str], latency_count: int, seconds: float) -> dict:
+    """Ready time, single-quote latency, 16-client requests/s and worker memory of a server."""
+    times = latency(server.port, texts, latency_count)
+    done, errors, _ = load(server.port, texts, 16, seconds)
+    return {
+        "ready": server.ready_after,
+        "p50": percentile(times, 50) * 1000,
+        "p99": percentile(times, 99) * 1000,
+        "rps": done / seconds,
+        "errors": errors,
+        "memory": worker_memory(server.process.pid),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="short phases (about a minute)")
+    parser.add_argument("--quick", action="store_true", help="short phases")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--before", default=BEFORE_RUNTIME_ENCODER, help="git revision")
     args = parser.parse_args()
     latency_count, load_seconds, error_seconds = (100, 10, 15) if args.quick else (400, 30, 120)
 
     texts = quote_texts()
     print(f"{len(texts)} distinct quotes; {os.cpu_count()} cores; workers={args.workers}")
-    best, plain, encoder = batch_throughput(texts, repeats=1 if args.quick else 3)
-    print(f"batch encode+score throughput ({encoder}): {best:.1f} quotes/s; "
-          f"plain SentenceTransformer.encode + heads: {plain:.1f} quotes/s")  # fmt: skip
+    best, encoder = batch_throughput(texts, repeats=1 if args.quick else 3)
+    print(f"our batch path ({encoder}): {best:.1f} quotes/s")
 
-    with Server(args.workers, args.threads, encoder="torch") as server:
-        times = latency(server.port, texts, latency_count)
-        before = percentile(times, 50) * 1000
-        print(f"before, PyTorch encoder: latency, 1 client, 1 quote: p50 {before:.1f} ms  "
-              f"p99 {percentile(times, 99) * 1000:.1f} ms  (n={len(times)})")  # fmt: skip
-
-    with Server(args.workers, args.threads) as server:
-        times = latency(server.port, texts, latency_count)
-        p50, p99 = percentile(times, 50) * 1000, percentile(times, 99) * 1000
-        print(f"latency, 1 client, 1 quote: p50 {p50:.1f} ms  p99 {p99:.1f} ms  (n={len(times)}); "
-              f"p50 before {before:.1f} ms, {before / p50:.1f}x faster")  # fmt: skip
-
+    results = {}
+    with checkout(args.before) as old:
+        if old is not None:
+            with Server(args.workers, args.threads, old) as server:
+                results["before"] = measure(server, texts, latency_count, load_seconds)
+    with Server(args.workers, args.threads, None) as server:
+        results["plain peer"] = measure(server, texts, latency_count, load_seconds)
+    with Server(args.workers, args.threads, ROOT) as server:
         texts_before, batches_before = batch_totals(server.port)
         cpu_before = worker_cpu(server.process.pid)
-        done, errors, _ = load(server.port, texts, 16, load_seconds)
+        results["after"] = ours = measure(server, texts, latency_count, load_seconds)
         cpu = worker_cpu(server.process.pid) - cpu_before
         texts_after, batches_after = batch_totals(server.port)
-        rate = done / load_seconds
+        requests = latency_count + ours["rps"] * load_seconds
+        per_batch = (texts_after - texts_before) / (batches_after - batches_before)
         print(
-            f"throughput, 16 clients: {rate:.1f} quotes/s = {rate / best:.2f} x batch throughput "
-            f"({best:.1f} quotes/s; {rate / plain:.2f} x the plain encode's {plain:.1f}) "
-            f"over {load_seconds} s, {errors} errors; "
-            f"{(texts_after - texts_before) / (batches_after - batches_before):.1f} quotes "
-            f"per micro-batch; {1000 * cpu / done:.2f} ms of worker CPU per request, workers "
-            f"{cpu / (load_seconds * args.workers):.0%} busy"
+            f"after, under load: {per_batch:.1f} quotes per micro-batch; "
+            f"{1000 * cpu / requests:.2f} ms of worker CPU per request"
         )
         cpu_before = worker_cpu(server.process.pid)
         done, errors, _ = load(server.port, texts, 16, load_seconds / 3, refused_target="climate")
         cpu = worker_cpu(server.process.pid) - cpu_before
         print(f"HTTP alone, 16 clients, requests refused before scoring (422): "
               f"{1000 * cpu / done:.2f} ms of worker CPU per request, {errors} errors")  # fmt: skip
-
         done, errors, samples = load(server.port, texts, 16, error_seconds)
         print(f"sustained 16 clients for {error_seconds} s: {done} requests, {errors} errors")
         for sample in samples:
             print(f"  error: {sample}")
-        memory = worker_memory(server.process.pid)
-        listed = ", ".join(f"{m:.0f}" for m in memory)
-        print(f"resident memory per worker: {listed} MiB")
+        ours["memory"] = worker_memory(server.process.pid)
+    report(results, best)
+
+
+def report(results: dict, batch: float) -> None:
+    print(f"{'server':12s}{'ready s':>9s}{'p50 ms':>8s}{'p99 ms':>8s}{'16 cl. req/s':>14s}"
+          f"{'errors':>8s}  resident MiB per worker")  # fmt: skip
+    for name, r in results.items():
+        memory = ", ".join(f"{m:.0f}" for m in r["memory"])
+        print(f"{name:12s}{r['ready']:9.1f}{r['p50']:8.1f}{r['p99']:8.1f}{r['rps']:14.1f}"
+              f"{r['errors']:8d}  {memory}")  # fmt: skip
+    ours, peer = results["after"], results["plain peer"]
+    checks = {
+        "16-client req/s / plain peer's (>= 2)": (ours["rps"] / peer["rps"], 2.0),
+        "16-client req/s / our batch path's (>= 0.5)": (ours["rps"] / batch, 0.5),
+    }
+    failed = []
+    for name, (value, target) in checks.items():
+        print(f"{name}: {value:.2f}")
+        if value < target:
+            failed.append(name)
+    if max(ours["memory"]) > MAX_WORKER_MIB:
+        failed.append(f"worker memory above {MAX_WORKER_MIB} MiB")
+    if "before" in results:
+        before = results["before"]
+        print(f"p50 before/after: {before['p50']:.1f} / {ours['p50']:.1f} ms; ready before/after:"
+              f" {before['ready']:.1f} / {ours['ready']:.1f} s")  # fmt: skip
+        if ours["p50"] > before["p50"] * 1.1:
+            failed.append("p50 worse than before")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    if failed:
+        sys.exit("missed: " + "; ".join(failed))
 
 
 if __name__ == "__main__":

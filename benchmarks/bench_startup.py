@@ -24,8 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BEFORE = "cf2a637"  # stop 11: OpenVINO converted in memory from the PyTorch model
+from revisions import BEFORE_RUNTIME_ENCODER, ROOT, checkout
+
 QUOTE = "We must spend more on defence."
 TARGETS = {"help": 0.5, "predict": 2.5, "score one row": 3.0}
 PREDICT_RSS_MIB = 400
@@ -70,30 +70,17 @@ def measure(tree: Path, work: Path, repeat: int) -> dict[str, tuple[float, float
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--before", default=BEFORE, help="git revision to compare with")
+    parser.add_argument(
+        "--before", default=BEFORE_RUNTIME_ENCODER, help="git revision to compare with"
+    )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch:
-        scratch = Path(scratch)
-        trees = {"after": ROOT}
-        old = scratch / "before"
-        added = subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old), args.before],
-            capture_output=True,
-            text=True,
-        )
-        if added.returncode == 0:
-            trees = {"before": old, **trees}
-        else:
-            print(f"no 'before' column: cannot check out {args.before} ({added.stderr.strip()})")
-        try:
-            results = {}
-            for label, tree in trees.items():
-                work = scratch / f"work-{label}"
-                work.mkdir()
-                results[label] = measure(tree, work, args.repeat)
-        finally:
-            if "before" in trees:
-                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)])
+    with tempfile.TemporaryDirectory() as scratch, checkout(args.before) as old:
+        trees = {"before": old, "after": ROOT} if old else {"after": ROOT}
+        results = {}
+        for label, tree in trees.items():
+            work = Path(scratch) / label
+            work.mkdir()
+            results[label] = measure(tree, work, args.repeat)
     report(results, args.repeat)
 
 
