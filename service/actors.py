@@ -2,6 +2,12 @@
 
 The API and the batch scorer both call `ActorNames` and `ActorAggregator`, so "Trump",
 "Donald Trump" and "President Trump" land on one row everywhere.
+
+An actor has a type when extraction gave one (`ACTOR_TYPES`): a person's name loses its titles
+and merges with its short forms; an organisation loses a leading "the" ("the Kremlin" and
+"Kremlin" are one actor); a description ("a senior NATO official") is kept as written and never
+merged with anyone. Actors given without a type (the API's quotes mode, quote files) are
+treated as names of people.
 """
 
 from __future__ import annotations
@@ -91,6 +97,9 @@ _TITLE_PATTERN = re.compile(
     r"^(?:(?:" + "|".join(re.escape(t) for t in _TITLES) + r")\.?\s+)+", re.IGNORECASE
 )
 _MISSING = {"", "none", "null", "nan", "unknown", "n/a"}
+PERSON, ORGANISATION, DESCRIPTION = "person", "organisation", "description"
+ACTOR_TYPES = (PERSON, ORGANISATION, DESCRIPTION)
+_ARTICLE = re.compile(r"^the\s+", re.IGNORECASE)
 
 
 def actor_key(name: str) -> str:
@@ -133,16 +142,27 @@ class ActorNames:
         self._first: dict[str, str] = {}  # key -> first spelling seen (the stable identity)
         self._preferred: dict[str, str] = {}  # key -> better display spelling seen later
         self._titles: dict[str, set[str]] = defaultdict(set)  # name -> titles it came with
+        self.types: dict[str, str] = {}  # canonical name -> actor type, when one was given
 
-    def canonical(self, raw: str | None) -> str | None:
+    def canonical(self, raw: str | None, actor_type: str | None = None) -> str | None:
         """Canonical name, or None when the actor is missing ('None', empty).
 
         Spellings that differ only in case or accents share one name (the first seen);
-        `display` gives the best spelling of it once all names are in.
+        `display` gives the best spelling of it once all names are in. `actor_type` is one of
+        `ACTOR_TYPES` or None (a name); an unknown type raises ValueError.
         """
         if raw is None or str(raw).strip().casefold() in _MISSING:
             return None
+        if actor_type is not None and actor_type not in ACTOR_TYPES:
+            raise ValueError(
+                f"actor type must be one of {', '.join(ACTOR_TYPES)}, not {actor_type!r}"
+            )
         cleaned = " ".join(str(raw).split())
+        if actor_type in (ORGANISATION, DESCRIPTION):
+            name = _ARTICLE.sub("", cleaned) if actor_type == ORGANISATION else cleaned
+            name = self._first.setdefault(f"{actor_type}:{actor_key(name)}", name or cleaned)
+            self.types.setdefault(name, actor_type)
+            return name
         stripped = strip_titles(cleaned)
         title = actor_key(cleaned[: len(cleaned) - len(stripped)])
         key = actor_key(stripped)
@@ -154,6 +174,8 @@ class ActorNames:
                 self._preferred[key] = stripped
         if title:
             self._titles[name].add(title)
+        if actor_type:
+            self.types.setdefault(name, actor_type)
         return name
 
     def display(self, name: str) -> str:
@@ -167,12 +189,13 @@ class ActorNames:
         only one quoted with the same title ('President Obama', 'President Barack Obama').
         """
         full_by_surname: dict[str, set[str]] = defaultdict(set)
-        for name in names:
+        people = [n for n in names if self.types.get(n, PERSON) == PERSON]
+        for name in people:
             parts = actor_key(name).split()
             if len(parts) > 1:
                 full_by_surname[parts[-1]].add(name)
-        merged = {}
-        for name in names:
+        merged = {name: name for name in names}
+        for name in people:
             parts = actor_key(name).split()
             fuller = full_by_surname.get(parts[-1], set()) if len(parts) == 1 else set()
             if len(fuller) > 1:
@@ -218,6 +241,7 @@ class ActorSummary:
     """Where one actor stands on one target (optionally within one period)."""
 
     actor: str
+    actor_type: str | None  # one of ACTOR_TYPES, or None when no type was given
     target: str
     period: str | None
     quotes: int
@@ -245,6 +269,7 @@ class ActorSummary:
     def to_dict(self) -> dict:
         return {
             "actor": self.actor,
+            "actor_type": self.actor_type,
             "target": self.target,
             "period": self.period,
             "quotes": self.quotes,
@@ -269,10 +294,15 @@ class ActorAggregator:
         self._tallies: dict[tuple[str, str, str | None], _Tally] = defaultdict(_Tally)
 
     def add(
-        self, actor: str | None, score: QuoteScore, date: str | None = None, weight: float = 1.0
+        self,
+        actor: str | None,
+        score: QuoteScore,
+        date: str | None = None,
+        weight: float = 1.0,
+        actor_type: str | None = None,
     ) -> str | None:
         """Count one scored quote; returns the canonical actor (None: not counted)."""
-        canonical = self.names.canonical(actor)
+        canonical = self.names.canonical(actor, actor_type)
         if canonical is None:
             return None
         day = str(date)[:10] if date else None
@@ -289,7 +319,7 @@ class ActorAggregator:
         combined: dict[tuple[str, str, str | None], _Tally] = defaultdict(_Tally)
         for (actor, target, period), tally in self._tallies.items():
             _merge(combined[(merged[actor], target, period)], tally)
-        result = [_summary(key, tally) for key, tally in combined.items()]
+        result = [_summary(key, tally, self.names.types) for key, tally in combined.items()]
         return sorted(result, key=lambda s: (-s.quotes, s.actor, s.target, s.period or ""))
 
 
@@ -306,11 +336,12 @@ def _merge(into: _Tally, tally: _Tally) -> None:
             into.last_date = max(into.last_date or date, date)
 
 
-def _summary(key, tally: _Tally) -> ActorSummary:
+def _summary(key, tally: _Tally, types: dict[str, str]) -> ActorSummary:
     actor, target, period = key
     scored = sum(tally.sentiment.values())
     return ActorSummary(
         actor=actor,
+        actor_type=types.get(actor),
         target=target,
         period=period,
         quotes=round(tally.quotes),

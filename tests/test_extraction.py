@@ -93,7 +93,10 @@ def test_the_us_defence_secretary_said_resolves_to_hegseth(seed_quotes, seed_tex
 
 
 def test_pronoun_she_added_resolves_to_sakaliene(seed_quotes, seed_text):
-    quote = next(q for q in seed_quotes if q.quote == "swiftly and very significantly")
+    # A mixed quotation: the reported clause is the quotation, with its quoted fragments.
+    quote = next(q for q in seed_quotes if "swiftly and very significantly" in q.quote)
+    assert quote.quote.startswith("NATO partners have a stark choice")
+    assert "in a very difficult situation" in quote.quote and not quote.direct
     assert seed_text[quote.speaker_start : quote.speaker_end] == "She"
     assert quote.cue == "added"
 
@@ -131,10 +134,10 @@ def test_offsets_index_the_article_text(seed_quotes, seed_text):
             assert "\n" not in seed_text[quote.speaker_start : quote.speaker_end]
 
 
-def test_reported_speech_of_an_unnamed_role_has_no_speaker(seed_quotes):
+def test_reported_speech_of_an_unnamed_role_is_credited_to_the_role(seed_quotes):
     quote = next(q for q in seed_quotes if q.quote.startswith("his country must have a place"))
     assert not quote.direct
-    assert quote.speaker is None
+    assert (quote.speaker, quote.speaker_type) == ("Ukraine's president", "description")
 
 
 # --- attribution patterns on small articles written for the tests ---------------------------
@@ -210,13 +213,13 @@ def test_headline_quote_takes_the_speaker_of_the_body_quote_it_repeats(nlp):
     assert speaker_of(extract_quotes(text, nlp=nlp), "no return") == "Adaeze Okafor"
 
 
-def test_quote_from_an_unnamed_source_has_no_speaker(nlp):
+def test_quote_from_an_unnamed_source_is_credited_to_the_description(nlp):
     text = (
         "Ministers are divided over the sale, according to three officials.\n"
         '"It\'s a mess. There are two camps," said one official, who asked not to be named.'
     )
     quote = next(q for q in extract_quotes(text, nlp=nlp) if q.direct)
-    assert quote.speaker is None
+    assert (quote.speaker, quote.speaker_type) == ("one official", "description")
     assert quote.cue == "said"
 
 
@@ -308,6 +311,7 @@ def test_to_dict_is_json_ready(seed_quotes):
         "speaker_end",
         "cue",
         "direct",
+        "speaker_type",
     }
     assert record["doc"] == "seed"
 

@@ -47,6 +47,11 @@ def _schemas(config: ServiceConfig) -> dict:
                 "stance": {"type": "object", "additionalProperties": _ref("LabelScore")},
                 "sentiment": {"anyOf": [_ref("LabelScore"), {"type": "null"}]},
                 "speaker": {"type": ["string", "null"], "description": "Article mode only."},
+                "speaker_type": {
+                    "type": ["string", "null"],
+                    "enum": ["person", "organisation", "description", None],
+                    "description": "Article mode only: who the speaker is.",
+                },
                 "start": {"type": ["integer", "null"], "description": "Article mode only."},
                 "end": {"type": ["integer", "null"], "description": "Article mode only."},
                 "cue": {"type": ["string", "null"], "description": "Article mode only."},
@@ -58,6 +63,11 @@ def _schemas(config: ServiceConfig) -> dict:
             "required": ["actor", "target", "quotes", "counts", "stance", "net_stance"],
             "properties": {
                 "actor": {"type": "string"},
+                "actor_type": {
+                    "type": ["string", "null"],
+                    "enum": ["person", "organisation", "description", None],
+                    "description": "From extraction (article mode); null for actors sent in.",
+                },
                 "target": {"type": "string"},
                 "period": _NULLABLE_STRING,
                 "quotes": {"type": "integer"},

@@ -70,7 +70,8 @@ def score_request(
     scored = []
     for index, (quote, score) in enumerate(zip(quotes, scores, strict=True)):
         score = QuoteScore({t: score.stances[t] for t in targets}, score.sentiment)
-        actor = aggregator.add(quote.actor, score, quote.date)
+        kind = quotations[index].speaker_type if quotations else None
+        actor = aggregator.add(quote.actor, score, quote.date, actor_type=kind)
         extracted = _extraction_fields(quotations[index]) if quotations else None
         quote_id = quote.id if quote.id is not None else index
         scored.append(ScoredQuote(quote_id, quote.text, actor, quote.date, score, extracted))

@@ -18,6 +18,7 @@ from service.batch.formats import InputFile, is_json_array, iter_json_array, ope
 
 TEXT_COLUMNS = ("text", "quotation", "quote", "tweet", "content")
 ACTOR_COLUMNS = ("actor", "speaker", "author")
+ACTOR_TYPE_COLUMNS = ("actor_type", "speaker_type")
 ID_COLUMNS = ("id", "quoteid", "quote_id")
 DATE_COLUMNS = ("date", "published", "published_at", "timestamp", "datetime")
 QUOTEBANK_COLUMNS = frozenset({"quotation", "speaker", "quoteID"})
@@ -44,6 +45,7 @@ class ColumnRoles:
     date: str | None = None
     weight: str | None = None
     quotebank: bool = False
+    actor_type: str | None = None  # person | organisation | description, from extraction
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -109,6 +111,7 @@ def resolve_roles(source: InputFile, columns: list[str], options: ColumnOptions)
         date=pick("date", options.date, DATE_COLUMNS),
         weight=pick("weight", options.weight, ()),
         quotebank=set(columns) >= QUOTEBANK_COLUMNS,
+        actor_type=pick("actor-type", None, ACTOR_TYPE_COLUMNS),
     )
 
 

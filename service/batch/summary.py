@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from service.actors import ActorAggregator, ActorNames, ActorSummary
+from service.actors import ACTOR_TYPES, ActorAggregator, ActorNames, ActorSummary
 from service.batch.errors import BatchError
 from service.batch.scorer import ERROR_COLUMN
 from service.batch.writers import part_roles, read_columns, write_atomically
@@ -23,6 +23,7 @@ from training import SENTIMENT_LABELS, STANCE_LABELS, LabelScore, QuoteScore
 SUMMARY_FORMATS = (".csv", ".json", ".jsonl")
 CSV_FIELDS = [
     "actor",
+    "actor_type",
     "target",
     "period",
     "quotes",
@@ -92,7 +93,13 @@ def summarise(
         roles = part_roles(part)
         if not roles.get("actor"):
             continue
-        wanted = [roles["actor"], roles.get("date"), roles.get("weight") if weighted else None]
+        kind = roles.get("actor_type")
+        wanted = [
+            roles["actor"],
+            roles.get("date"),
+            roles.get("weight") if weighted else None,
+            kind,
+        ]
         columns = list(dict.fromkeys(c for c in wanted if c))
         frame = read_columns(part, [*columns, *score_names, ERROR_COLUMN])
         for row in frame.to_dict("records"):
@@ -103,12 +110,18 @@ def summarise(
             weight = _weight(row[roles["weight"]]) if weighted and roles.get("weight") else 1.0
             for aggregator in (overall, series):
                 if aggregator is not None:
-                    aggregator.add(row[roles["actor"]], score, date, weight)
+                    actor_type = _actor_type(row[kind]) if kind else None
+                    aggregator.add(row[roles["actor"]], score, date, weight, actor_type)
     result = overall.summaries()
     if series is not None:
         periods = [s for s in series.summaries() if s.period is not None]
         result += sorted(periods, key=lambda s: (s.actor, s.target, s.period))
     return result
+
+
+def _actor_type(value: object) -> str | None:
+    """A known actor type from a column, else None (the actor counts as a name)."""
+    return value if isinstance(value, str) and value in ACTOR_TYPES else None
 
 
 def _flat(summary: ActorSummary) -> dict:

@@ -7,8 +7,11 @@
    of the sentence just before (`He shakes his head. "Who would get up at three?"`).
 5. A paragraph that opens with a quotation continues the previous paragraph's speaker, or
    quotes the subject of that paragraph's last sentence.
-Headline quotations first look for the body quotation they repeat. A cue whose subject is not a
-person ("said one official") settles the quotation as unattributed; nothing later overrides it.
+Headline quotations first look for the body quotation they repeat. A cue credits whoever its
+subject names: a person, an organisation ("the Kremlin said") or a description ("said one
+official"); a cue whose subject names nobody settles the quotation as unattributed, and nothing
+later overrides it. Where no reporting verb says who spoke (a colon after a plain sentence in
+step 1, and steps 3 to 5), the speaker is inferred, and only people and organisations are.
 """
 
 import re
@@ -20,7 +23,7 @@ from service.extraction.boilerplate import Paragraph, ParagraphKind
 from service.extraction.cues import InQuote, cue_text, is_reporting
 from service.extraction.marks import QuoteSpan
 from service.extraction.pipeline import Sentences
-from service.extraction.speakers import Speaker, SpeakerResolver
+from service.extraction.speakers import DESCRIPTION, Speaker, SpeakerResolver
 
 _SENTENCE_FINAL = frozenset({".", "!", "?"})
 _TRAILING_PUNCT = tuple(",?!…—–-")
@@ -156,7 +159,7 @@ class DirectAttributor:
         for token in tokens:
             if token.dep_ == "nsubj" or (token.dep_ == "ROOT" and token.pos_ == "PROPN"):
                 speaker = self._resolver.resolve(token)
-                if speaker is not None:
+                if _named(speaker):
                     return Attribution(speaker, None)
         return None
 
@@ -172,7 +175,7 @@ class DirectAttributor:
                     found, speaker = self._resolver.speaker_of(node)
                     if found and is_reporting(node):
                         return Attribution(speaker, cue_text(node))
-                    if found and fallback is None and speaker is not None:
+                    if found and fallback is None and _named(speaker):
                         fallback = Attribution(speaker, None)
                 if node.head is node:
                     break
@@ -209,7 +212,7 @@ class DirectAttributor:
         if subject is None:
             return None
         speaker = self._resolver.resolve(subject)
-        return Attribution(speaker, None) if speaker is not None else None
+        return Attribution(speaker, None) if _named(speaker) else None
 
     def _previous_body(self, index: int) -> Paragraph | None:
         for para in reversed(self._paragraphs[:index]):
@@ -236,6 +239,11 @@ class DirectAttributor:
             if key in _normalise(self._text[other.start : other.end]):
                 return attribution
         return None
+
+
+def _named(speaker: Speaker | None) -> bool:
+    """A person or an organisation: who a quotation can be credited to without a cue."""
+    return speaker is not None and speaker.kind != DESCRIPTION
 
 
 def _normalise(text: str) -> str:

@@ -38,12 +38,14 @@ def extract_quotes(
     resolver = SpeakerResolver(parsed, sentences, names, in_quote, body)
     attributor = DirectAttributor(text, parsed, sentences, paragraphs, spans, resolver, in_quote)
     attributions = attributor.attribute()
+    reported = find_reported_speech(parsed, sentences, resolver, in_quote, body)
+    mixed = [(r.start, r.end) for r in reported if r.mixed]
     quotes = [
         _quotation(text, doc, span, attribution.speaker, attribution.cue, direct=True)
         for span, attribution in zip(spans, attributions, strict=True)
         if attribution.speaker is not None or _long_enough(text[span.start : span.end])
+        if not any(start <= span.start and span.end <= end + 2 for start, end in mixed)
     ]
-    reported = find_reported_speech(parsed, sentences, resolver, in_quote, body)
     quotes += [
         _quotation(text, doc, speech, speech.speaker, speech.cue, direct=False)
         for speech in reported
@@ -95,6 +97,7 @@ def _quotation(
         speaker=speaker.name if speaker else None,
         speaker_start=speaker.start if speaker else None,
         speaker_end=speaker.end if speaker else None,
+        speaker_type=speaker.kind if speaker else None,
         cue=cue,
         direct=direct,
     )

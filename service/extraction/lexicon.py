@@ -129,3 +129,21 @@ GENERIC_ORG_NOUNS = _words(
     carrier manufacturer retailer insurer lender startup club broadcaster publisher
     """
 )
+
+# "it" and "they" as speakers refer to an institution (or a group) named before.
+GROUP_PRONOUNS = frozenset({"it", "they"})
+
+# A document that speaks ("a statement from the Kremlin said") speaks for its author.
+DOCUMENT_NOUNS = _words(
+    """
+    statement release letter report memo email post tweet filing note message communique
+    announcement document ad advertisement video
+    """
+)
+
+# Heads that make a description an organisation ("her office", "the Smith campaign").
+OFFICE_NOUNS = _words(
+    """
+    office campaign team government administration ministry department agency party committee
+    """
+)

@@ -16,6 +16,7 @@ class Quotation:
     speaker_end: int | None
     cue: str | None
     direct: bool
+    speaker_type: str | None = None  # person | organisation | description (None: no speaker)
 
     def to_dict(self) -> dict:
         """A JSON-ready dict with every field."""

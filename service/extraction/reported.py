@@ -1,7 +1,10 @@
 """Indirect speech: "X said (that) CLAUSE", "CLAUSE, X said" and "according to X, CLAUSE".
 
-The reported content is the complement clause of a reporting verb. Clauses that contain
-quotation marks are left to the direct quotations they carry, so no words are counted twice.
+The reported content is the complement clause of a reporting verb. A clause that is quoted
+entirely is a direct quotation, left to `attribution`. A clause that quotes only some of its
+words is a mixed quotation (`said the plan was "dead on arrival"`): the whole clause is the
+quotation, credited by its reporting verb, and replaces the quoted fragments it holds
+(`ReportedSpeech.mixed`), so no words are counted twice and the fragment keeps its context.
 """
 
 from dataclasses import dataclass
@@ -20,12 +23,14 @@ _MIN_TOKENS = 3
 
 @dataclass(frozen=True)
 class ReportedSpeech:
-    """Reported content [start, end), its speaker and the reporting cue."""
+    """Reported content [start, end), its speaker and the reporting cue; `mixed` when it
+    quotes some of its words verbatim."""
 
     start: int
     end: int
     speaker: Speaker | None
     cue: str
+    mixed: bool = False
 
 
 def find_reported_speech(
@@ -41,9 +46,11 @@ def find_reported_speech(
         if sentences.number(token) not in in_body or in_quote(token):
             continue
         if token.lower_ == "according":
-            speech = _according_to(token, sentences.of(token), resolver)
+            speech = _according_to(token, sentences.of(token), resolver, in_quote)
         elif is_reporting(token) and token.lemma_.lower() not in INDIRECT_EXCLUDED:
-            speech = _complement(token, resolver, in_quote) or _parenthetical(token, resolver)
+            speech = _complement(token, resolver, in_quote) or _parenthetical(
+                token, resolver, in_quote
+            )
         else:
             speech = None
         if speech is not None:
@@ -76,9 +83,7 @@ def _complement(verb: Token, resolver: SpeakerResolver, in_quote: InQuote):
         tokens += _coordinated_that_clauses(verb, clause)
     elif _introduces_quotation(verb):
         return None
-    if any(in_quote(t) for t in tokens):
-        return None  # the verb introduces a direct quotation, handled in attribution
-    speech = _speech(tokens, speaker, cue_text(verb))
+    speech = _speech(tokens, speaker, cue_text(verb), in_quote)
     if speech is not None and speaker is not None and speech.start <= speaker.start < speech.end:
         return None  # the "clause" holds its own speaker: a misparsed subject, not speech
     return speech
@@ -89,14 +94,17 @@ def _introduces_quotation(verb: Token) -> bool:
     return nxt is not None and nxt.text == ":"
 
 
-def _parenthetical(verb: Token, resolver: SpeakerResolver):
+def _parenthetical(verb: Token, resolver: SpeakerResolver, in_quote: InQuote):
     """ "The plan, she said, would cost millions": the sentence around the parenthesis."""
     if verb.dep_ != "parataxis" or any(c.dep_ == "ccomp" for c in verb.children):
         return None
     found, speaker = resolver.speaker_of(verb)
     if not found:
         return None
-    speech = _speech(list(verb.head.subtree), speaker, cue_text(verb))
+    tokens = list(verb.head.subtree)
+    if any(in_quote(t) for t in tokens):
+        return None  # `with, he says, "a suitcase"`: the quotation is direct, around the aside
+    speech = _speech(tokens, speaker, cue_text(verb), in_quote)
     if speech is None or speech.start >= verb.idx or speech.end <= verb.idx:
         return None  # the parenthesis must sit inside the reported sentence
     return speech
@@ -113,7 +121,7 @@ def _coordinated_that_clauses(verb: Token, clause: Token) -> list[Token]:
     return extra
 
 
-def _according_to(token: Token, sentence: Span, resolver: SpeakerResolver):
+def _according_to(token: Token, sentence: Span, resolver: SpeakerResolver, in_quote: InQuote):
     to = next((c for c in token.children if c.lower_ == "to"), None)
     source = next((c for c in to.children if c.dep_ == "pobj"), None) if to else None
     if source is None or source.lemma_.lower() in NON_AGENT_SOURCES:
@@ -122,10 +130,14 @@ def _according_to(token: Token, sentence: Span, resolver: SpeakerResolver):
     tokens = [t for t in sentence if t.i not in phrase]
     if min(phrase) > sentence.start and max(phrase) < sentence.end - 2:
         tokens = list(sentence)  # "X, according to Y, is Z": keep the sentence whole
-    return _speech(tokens, resolver.resolve(source), "according to")
+    return _speech(tokens, resolver.resolve(source), "according to", in_quote)
 
 
-def _speech(tokens: list[Token], speaker: Speaker | None, cue: str) -> ReportedSpeech | None:
+def _speech(
+    tokens: list[Token], speaker: Speaker | None, cue: str, in_quote: InQuote
+) -> ReportedSpeech | None:
+    """The reported content made of `tokens`, trimmed; None when it is too short, has no verb,
+    spans paragraphs, or is quoted entirely (a direct quotation)."""
     tokens = sorted({t.i: t for t in tokens}.values(), key=lambda t: t.i)
     while tokens and (tokens[0].lower_ in _EDGE_SKIP or tokens[0].is_space):
         tokens.pop(0)
@@ -133,14 +145,19 @@ def _speech(tokens: list[Token], speaker: Speaker | None, cue: str) -> ReportedS
         tokens.pop()
     if len(tokens) < _MIN_TOKENS or not any(t.pos_ in ("VERB", "AUX") for t in tokens):
         return None
+    mixed = any(in_quote(t) for t in tokens)
+    if mixed and not any(t.is_alpha and not in_quote(t) for t in tokens):
+        return None
     start, end = tokens[0].idx, tokens[-1].idx + len(tokens[-1])
     text = tokens[0].doc[tokens[0].i : tokens[-1].i + 1].text
     trimmed = text.rstrip(".,;:!? ")  # "£2m." is one token
     end -= len(text) - len(trimmed)
     text = trimmed
-    if any(ch in _MARKS for ch in text if ch not in "'’") or _quoted(text) or "\n" in text:
+    if "\n" in text:
         return None
-    return ReportedSpeech(start, end, speaker, cue)
+    if not mixed and (any(ch in _MARKS for ch in text if ch not in "'’") or _quoted(text)):
+        return None  # marks the quotation finder did not pair: leave the words alone
+    return ReportedSpeech(start, end, speaker, cue, mixed)
 
 
 def _quoted(text: str) -> bool:

@@ -1,4 +1,5 @@
-"""Resolve the subject of a reporting verb to a speaker: a name, a role, a pronoun or a body.
+"""Resolve the subject of a reporting verb to a speaker: a person, an organisation or a
+description, as the article credits it.
 
 - Names resolve through `NameIndex` (short forms to the first full mention).
 - Role phrases resolve to the person the article ties the role to: a title ("Judge X"), a role
@@ -13,7 +14,12 @@
   from the article: honorifics (Mr, Ms, Mrs), gendered role nouns (spokeswoman) and the first
   pronoun resolved to a person.
 - Institutions: an ORG entity, or a common noun that ends an ORG name ("the council" ->
-  "Westmoor County Council").
+  "Westmoor County Council"), or a capitalised proper noun that names nobody ("Bloomberg");
+  "it" and "they" refer to the most recent institution (or, for "they", group) in reach.
+- Anything else that speaks is a description, as written: "a senior NATO official", "sources
+  familiar with the talks"; a possessive pronoun in it is resolved ("her office" ->
+  "Ana Lind's office", an organisation when the head is an office, campaign or the like).
+Every speaker carries its type: `PERSON`, `ORGANISATION` or `DESCRIPTION`.
 """
 
 from dataclasses import dataclass
@@ -22,9 +28,12 @@ from spacy.tokens import Doc, Token
 
 from service.extraction.cues import InQuote, is_reporting, subject_of
 from service.extraction.lexicon import (
+    DOCUMENT_NOUNS,
     FALLBACK_TITLES,
     GENERIC_ORG_NOUNS,
+    GROUP_PRONOUNS,
     NON_PERSON_WORDS,
+    OFFICE_NOUNS,
     PERSON_PRONOUNS,
     PRONOUN_GENDER,
     ROLE_GENDER,
@@ -35,6 +44,11 @@ from service.extraction.pipeline import Sentences
 _IGNORED_MODIFIERS = frozenset({"former", "current", "new", "acting", "then", "outgoing", "local"})
 _SUBJECT_DEPS = ("nsubj", "nsubjpass")
 _PRONOUN_REACH = 8  # sentences an antecedent may lie back
+_GROUP_REACH = 3  # sentences back in which "it"/"they" find their institution or group
+_DESCRIPTION_TOKENS = 12  # longer subjects are cut to their head and first modifier
+
+PERSON, ORGANISATION, DESCRIPTION = "person", "organisation", "description"
+SPEAKER_TYPES = (PERSON, ORGANISATION, DESCRIPTION)
 
 
 @dataclass(frozen=True)
@@ -44,6 +58,7 @@ class Speaker:
     name: str
     start: int
     end: int
+    kind: str = PERSON  # one of SPEAKER_TYPES
 
 
 @dataclass(frozen=True)
@@ -82,6 +97,7 @@ class SpeakerResolver:
         self._ties = _role_ties(doc, names)
         self._orgs = _organisations(doc, names)
         self._events: list[_Event] = []
+        self._groups: list[tuple[int, int, Speaker]] = []  # (position, sentence, speaker)
         self._resolved: dict[int, Speaker | None] = {}
         self._follow_discourse()
 
@@ -93,7 +109,10 @@ class SpeakerResolver:
         """
         subject = subject_of(verb, self._in_quote)
         if subject is not None and subject.pos_ != "VERB":
-            return True, self.resolve(subject) or self._name_just_before(verb)
+            resolved = self.resolve(subject)
+            if resolved is None or resolved.kind != PERSON:
+                resolved = self._name_just_before(verb) or resolved
+            return True, resolved
         if any(c.dep_ == "nsubjpass" for c in verb.children) or verb.dep_ in ("advcl", "xcomp"):
             return False, None
         for token in self._sentences.of(verb):
@@ -127,6 +146,8 @@ class SpeakerResolver:
         if token.lower_ in PERSON_PRONOUNS:
             person = self._antecedent(token, history, PRONOUN_GENDER[token.lower_])
             return _speaker(person, token.idx, token.idx + len(token))
+        if token.lower_ in GROUP_PRONOUNS:
+            return self._group_antecedent(token)
         named = self._named_in_apposition(token)
         if named is not None:
             return named  # "the chair of the Trust, Patrick Nwosu", "One of them, Jake Morrow"
@@ -142,7 +163,54 @@ class SpeakerResolver:
         if person is not None:
             return Speaker(person.name, start, end)
         org = self._organisation(token)
-        return Speaker(org, start, end) if org else None
+        if org:
+            return Speaker(org, start, end, ORGANISATION)
+        return self._described(token, history)
+
+    def _described(self, token: Token, history: list[_Event]) -> Speaker | None:
+        """What the article calls an unnamed speaker: a proper noun naming nobody is an
+        organisation ("Bloomberg"), a document speaks for its author ("a statement from the
+        Kremlin"), anything else is a description ("a senior NATO official")."""
+        if token.pos_ == "PROPN" and token.ent_type_ in _INSTITUTION_ENTITIES:
+            words = _phrase(token)
+            return Speaker(_display(words), words[0].idx, _end(words), ORGANISATION)
+        if token.lemma_.lower() in DOCUMENT_NOUNS:
+            for child in token.children:
+                if child.dep_ == "prep" and child.lower_ in ("from", "by", "of"):
+                    source = next((c for c in child.children if c.dep_ == "pobj"), None)
+                    author = self._resolve(source, history) if source is not None else None
+                    if author is not None and author.kind != DESCRIPTION:
+                        return author
+        if token.pos_ != "NOUN" or token.like_num:
+            return None
+        words = _phrase(token)
+        owner = next((c for c in token.children if c.dep_ == "poss"), None)
+        head = token.lemma_.lower()
+        institution = head in OFFICE_NOUNS or head in NON_PERSON_WORDS or head in GENERIC_ORG_NOUNS
+        kind = ORGANISATION if institution else DESCRIPTION
+        if owner is not None and owner.lower_ in ("his", "her", "their", "its"):
+            pronoun = {"his": "he", "her": "she"}.get(owner.lower_)
+            holder = (
+                _speaker(self._antecedent(owner, history, PRONOUN_GENDER[pronoun]), 0, 0)
+                if pronoun
+                else self._group_antecedent(owner)
+            )
+            if holder is not None:
+                rest = [w for w in words if w.i != owner.i]
+                name = f"{holder.name}'s {_display(rest)}"
+                return Speaker(name, words[0].idx, _end(words), kind)
+        return Speaker(_display(words), words[0].idx, _end(words), kind)
+
+    def _group_antecedent(self, token: Token) -> Speaker | None:
+        """ "it" and "they": the latest institution (or, for "they", plural group) in reach."""
+        sentence = self._sentences.number(token)
+        for position, number, speaker in reversed(self._groups):
+            if position >= token.idx or sentence - number > _GROUP_REACH:
+                continue
+            plural_group = speaker.kind == DESCRIPTION and token.lower_ == "they"
+            if speaker.kind == ORGANISATION or plural_group:
+                return Speaker(speaker.name, token.idx, token.idx + len(token), speaker.kind)
+        return None
 
     def _named_in_apposition(self, token: Token) -> Speaker | None:
         """ "the chair of the Trust, Patrick Nwosu": the name set beside the role noun."""
@@ -223,6 +291,9 @@ class SpeakerResolver:
             unnamed = token.dep_ in _SUBJECT_DEPS and self._names.mention_at(token) is None
             if unnamed and (token.lower_ in PERSON_PRONOUNS or token.pos_ == "NOUN"):
                 items.append((token.idx, token, None, _main_subject(token)))
+        for start, end, _ in self._orgs:
+            token = self._doc.char_span(start, end, alignment_mode="expand").root
+            items.append((start, token, None, False))
         for position, token, person, subject in sorted(items, key=lambda item: item[0]):
             sentence = self._sentences.number(token)
             if self._in_quote(token) or sentence not in self._body:
@@ -230,6 +301,10 @@ class SpeakerResolver:
             if person is None:
                 speaker = self._resolve(token, self._events)
                 self._resolved[token.i] = speaker
+                if speaker is not None and speaker.kind != PERSON:
+                    plural = token.tag_ in ("NNS", "NNPS")
+                    if speaker.kind == ORGANISATION or plural:
+                        self._groups.append((position, sentence, speaker))
                 person = self._learn(token, speaker)
                 if person is None:
                     continue
@@ -246,6 +321,67 @@ class SpeakerResolver:
 
 def _speaker(person: Person | None, start: int, end: int) -> Speaker | None:
     return Speaker(person.name, start, end) if person else None
+
+
+_INSTITUTION_ENTITIES = frozenset({"ORG", "GPE", "FAC", "LOC", "PRODUCT", "WORK_OF_ART"})
+_CLAUSE_EDGES = frozenset(',;:()[]—–"“”')
+_PHRASE_DEPS = frozenset({"prep", "pobj", "amod", "compound", "nummod", "acl", "npadvmod", "poss"})
+
+
+def _phrase(head: Token) -> list[Token]:
+    """The noun phrase of `head` as the article writes it, without relative clauses, asides
+    and appositions: "sources familiar with the talks", "a senior NATO official"."""
+    doc = head.doc
+    start = head.left_edge.i
+    while start < head.i and (doc[start].is_punct or doc[start].text in _CLAUSE_EDGES):
+        start += 1
+    end = head.i + 1
+    for child in head.rights:
+        if child.dep_ not in _PHRASE_DEPS:
+            break
+        stretch = doc[end : child.right_edge.i + 1]
+        if any(t.text in _CLAUSE_EDGES or "\n" in t.text for t in stretch):
+            break
+        end = child.right_edge.i + 1
+    words = [t for t in doc[start:end] if not t.is_space]
+    if len(words) > _DESCRIPTION_TOKENS:
+        words = [t for t in words if t.i <= head.i][-_DESCRIPTION_TOKENS:]
+    return words
+
+
+_DETERMINERS = frozenset(
+    [
+        "A",
+        "An",
+        "The",
+        "Some",
+        "Several",
+        "Many",
+        "Most",
+        "Two",
+        "Three",
+        "Four",
+        "Other",
+        "Another",
+        "One",
+        "Both",
+        "All",
+        "Few",
+    ]
+)
+
+
+def _display(words: list[Token]) -> str:
+    """The words as written, one space apart, a sentence-initial article in lower case."""
+    text = " ".join("".join(t.text_with_ws for t in words).split())
+    first = text.split(" ", 1)[0]
+    if first in _DETERMINERS:
+        text = first.lower() + text[len(first) :]
+    return text
+
+
+def _end(words: list[Token]) -> int:
+    return words[-1].idx + len(words[-1])
 
 
 def _compatible(person: Person, gender: str | None) -> bool:
