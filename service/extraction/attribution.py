@@ -27,6 +27,7 @@ from service.extraction.speakers import DESCRIPTION, Speaker, SpeakerResolver
 
 _SENTENCE_FINAL = frozenset({".", "!", "?"})
 _TRAILING_PUNCT = tuple(",?!…—–-")
+_DASHES = frozenset({"—", "–", "―", "-", "--"})
 _TRAILING_REACH = 8  # tokens after a closing mark in which the attribution verb must appear
 _LEAD_REACH = 60  # tokens before an opening mark searched for its introduction
 
@@ -123,18 +124,19 @@ class DirectAttributor:
         return tokens[cut:]
 
     def _trailing(self, span: QuoteSpan) -> Attribution | None:
-        """A reporting verb just after a quotation that ends in a comma, "?" or "!"."""
-        if span.close_mark is None:
-            return None
-        para = self._paragraphs[span.paragraph]
-        after = self._doc.char_span(span.close_mark + 1, para.end, alignment_mode="expand")
-        if after is None:
-            return None
-        tokens = [
-            t for t in after[: _TRAILING_REACH + 2] if t.idx > span.close_mark and not t.is_space
-        ]
+        """The attribution just after a quotation: a verb that ends in a comma, "?" or "!"
+        followed by a reporting verb, or by any verb with its subject ("sighed Mr Adair": a
+        speaker who is not the previous quotation's); or a dash and a name, without a verb
+        (`"..." —Lena Marsh, naval chief`), also at the start of the next paragraph."""
+        tokens = self._after(span, span.paragraph)
+        if not tokens and span.paragraph + 1 < len(self._paragraphs):
+            tokens = self._after(span, span.paragraph + 1)
+            if not tokens or tokens[0].text not in _DASHES:
+                return None
         if not tokens:
             return None
+        if tokens[0].text in _DASHES:
+            return self._after_dash(tokens[1:])
         quote_text = self._text[span.start : span.end]
         if not (quote_text.endswith(_TRAILING_PUNCT) or tokens[0].text == ","):
             return None
@@ -143,7 +145,50 @@ class DirectAttributor:
             if self._in_quote(token) or token.text in _SENTENCE_FINAL:
                 break
             window.append(token)
-        return self._from_verbs(window)
+        return self._from_verbs(window) or self._any_speech_verb(window)
+
+    def _after(self, span: QuoteSpan, paragraph: int) -> list[Token]:
+        """Tokens after the quotation's closing mark within `paragraph`, spaces left out."""
+        if span.close_mark is None:
+            return []
+        para = self._paragraphs[paragraph]
+        after = self._doc.char_span(
+            max(span.close_mark + 1, para.start), para.end, alignment_mode="expand"
+        )
+        if after is None:
+            return []
+        return [
+            t for t in after[: _TRAILING_REACH + 2] if t.idx > span.close_mark and not t.is_space
+        ]
+
+    def _after_dash(self, tokens: list[Token]) -> Attribution | None:
+        """ "—Lena Marsh, chief of the naval staff": the name (or description) after a dash."""
+        credit = []
+        for token in tokens:
+            if token.text in (",", ";", "(") or token.text in _SENTENCE_FINAL or token.is_space:
+                break
+            credit.append(token)
+        if not credit:
+            return None
+        phrase = credit[0].doc[credit[0].i : credit[-1].i + 1]
+        speaker = self._resolver.resolve(phrase.root)
+        return Attribution(speaker, None) if speaker is not None else None
+
+    def _any_speech_verb(self, window: list[Token]) -> Attribution | None:
+        """A verb the lexicon does not know, right after the quotation, with its subject there
+        too: `"...," sighed Mr Adair`. The quotation is his; without a subject it is nobody's,
+        never the previous quotation's speaker."""
+        verbs = [t for t in window[:3] if t.pos_ == "VERB"]
+        if not verbs:
+            return None
+        verb = verbs[0]
+        # Inverted, the parser often takes the subject for an object: "grumbled a resident".
+        inverted = [c for c in verb.rights if c.dep_ in ("dobj", "attr", "npadvmod")]
+        subject = next((c for c in verb.children if c.dep_ == "nsubj"), None)
+        subject = subject or (inverted[0] if inverted and verb.i <= window[0].i + 1 else None)
+        if subject is None or subject not in window:
+            return Attribution(None, verb.text)
+        return Attribution(self._resolver.resolve(subject), cue_text(verb))
 
     def _from_verbs(self, tokens) -> Attribution | None:
         """The first reporting verb among `tokens` with the speaker its subject names."""

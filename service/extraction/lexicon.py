@@ -28,12 +28,24 @@ HONORIFIC_GENDER = {
     "mister": "m",
     "sir": "m",
     "lord": "m",
+    "baron": "m",
+    "viscount": "m",
+    "earl": "m",
+    "duke": "m",
     "ms": "f",
     "mrs": "f",
     "miss": "f",
     "dame": "f",
     "lady": "f",
+    "baroness": "f",
+    "duchess": "f",
+    "countess": "f",
 }
+
+# Peers are known by title and name ("Lord West"): a surname after one of these keeps it.
+PEERAGE_TITLES = frozenset(
+    {"lord", "lady", "baron", "baroness", "viscount", "earl", "duke", "duchess", "countess"}
+)
 
 # Words stripped from the front of a name; they also tie a role to the person ("Judge X").
 TITLES = _words(
@@ -42,6 +54,9 @@ TITLES = _words(
     captain detective inspector sergeant constable di dci ds pc superintendent chief general
     colonel major lieutenant admiral prime minister chancellor senator governor mayor councillor
     bishop archbishop father reverend rev king queen prince princess secretary ambassador
+    brigadier marshal commodore sheikh imam rabbi cardinal pope ayatollah pastor gen adm col
+    lt capt sgt sen rep gov congressman congresswoman baroness baron viscount earl duke duchess
+    countess
     """
 )
 

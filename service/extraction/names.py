@@ -16,6 +16,7 @@ from spacy.tokens import Doc, Span, Token
 from service.extraction.lexicon import (
     HONORIFIC_GENDER,
     NON_PERSON_WORDS,
+    PEERAGE_TITLES,
     REPORTING_VERBS,
     ROLE_NOUNS,
     TITLES,
@@ -104,19 +105,23 @@ class NameIndex:
         for ent in self._doc.ents:
             if ent.label_ not in _CANDIDATE_LABELS:
                 continue
-            if spans and spans[-1].end == ent.start and _name_word(ent[0]):
+            adjacent = spans and spans[-1].end == ent.start and _name_word(ent[0])
+            if adjacent and not _full_name_after(spans[-1], ent):
                 # spaCy sometimes splits an unfamiliar name in two: "Amrit" + "Sandhu".
                 spans[-1] = Span(self._doc, spans[-1].start, ent.end, label=spans[-1].label_)
             else:
                 spans.append(ent)
         covered = {t.i for ent in spans for t in ent}
+        people = {ent.start for ent in spans if ent.label_ == "PERSON"}
         doc, i = self._doc, 0
         while i < len(doc):
             # Capitalised runs spaCy did not label: "Ms Thwaite", "councillor Amrit Sandhu".
             end = i
             while end < len(doc) and end not in covered and _name_word(doc[end]):
                 end += 1
-            if end - i >= 2 or (end > i and i > 0 and _title_word(doc[i - 1])):
+            if end in people:
+                pass  # words just before a name describe its bearer: "Dunmore GP Dr Ann Vance"
+            elif end - i >= 2 or (end > i and i > 0 and _title_word(doc[i - 1])):
                 start = i - 1 if i > 0 and _title_word(doc[i - 1]) else i
                 label = "PERSON" if start < i else ""
                 spans.append(Span(doc, start, end, label=label))
@@ -133,7 +138,7 @@ class NameIndex:
         """Surnames, first names and honorific forms of the people named in full."""
         keys: dict[str, list[Person]] = {}
         for person in self.persons:
-            words = person.name.split()
+            words = [w for w in person.name.split() if w.lower() not in _TITLE_WORDS]
             for key in (words[-1], words[0]):
                 if len(key) > 2 and person not in keys.setdefault(key, []):
                     keys[key].append(person)
@@ -165,8 +170,11 @@ class NameIndex:
         """One-word names nobody spelled out in full: "Mr Smith said", "Medvedev said"."""
         taken = [(m.start, m.end) for m in known]
         mentions = []
-        for ent in self._doc.ents:
-            if ent.label_ != "PERSON" or self._skipped(ent.start_char):
+        for ent in self._candidate_spans():
+            # A title makes a person of a name spaCy took for something else: "Lord Ashby".
+            before = self._doc[ent.start - 1] if ent.start > 0 else None
+            titled = _title_word(ent[0]) or (before is not None and _title_word(before))
+            if (ent.label_ != "PERSON" and not titled) or self._skipped(ent.start_char):
                 continue
             name_span, titles = _clean(ent)
             if name_span is None or len(name_span.text.split()) != 1:
@@ -176,9 +184,13 @@ class NameIndex:
             head = name_span.root
             speaking = head.dep_ == "nsubj" and head.head.lemma_ in REPORTING_VERBS
             if titles or speaking or _person_context(name_span):
-                person = self._person(name_span.text)
+                peerage = next((t for t in titles if t in PEERAGE_TITLES), None)
+                # A peer is known by title and name: "Lord Ashby", not "Ashby".
+                name = f"{peerage.capitalize()} {name_span.text}" if peerage else name_span.text
+                person = self._person(name)
                 _note_gender(person, titles)
-                mentions.append(NameMention(ent.start_char, name_span.end_char, person))
+                start = before.idx if before is not None and _title_word(before) else ent.start_char
+                mentions.append(NameMention(start, name_span.end_char, person))
         return mentions
 
 
@@ -212,6 +224,14 @@ def _clean(span: Span, nouns: frozenset[str] = frozenset()) -> tuple[Span | None
     if start > 0 and _title_word(doc[start - 1]) and doc[start - 1].i < span.start:
         titles.append(doc[start - 1].lower_.rstrip("."))
     return words, titles
+
+
+def _full_name_after(before: Span, ent: Span) -> bool:
+    """A full PERSON name right after an office that is not a title of it: "Secretary of State"
+    + "Jon Kendal" are two spans, "Dunmore GP Dr" + "Eleanor Vance" one (titles are cut later)."""
+    last = before[-1]
+    titled = _title_word(last) or _role_word(last)
+    return ent.label_ == "PERSON" and len(ent) > 1 and before.label_ != "PERSON" and not titled
 
 
 def _descriptor(token: Token, nouns: frozenset[str]) -> bool:

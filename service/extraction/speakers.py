@@ -10,9 +10,9 @@ description, as the article credits it.
   mentioned person.
 - "he"/"she" resolve to the nearest earlier sentence with a compatible person outside quotes,
   preferring the subject of the sentence (or of its reporting verb), then a person of known
-  matching gender. Gender comes only
-  from the article: honorifics (Mr, Ms, Mrs), gendered role nouns (spokeswoman) and the first
-  pronoun resolved to a person.
+  matching gender, then the person mentioned first (the topic, not a name in an aside). Gender
+  comes only from the article: honorifics (Mr, Ms, Mrs), gendered role nouns (spokeswoman) and
+  the first pronoun resolved to a person.
 - Institutions: an ORG entity, or a common noun that ends an ORG name ("the council" ->
   "Westmoor County Council"), or a capitalised proper noun that names nobody ("Bloomberg");
   "it" and "they" refer to the most recent institution (or, for "they", group) in reach.
@@ -76,6 +76,7 @@ class _Event:
     sentence: int
     person: Person
     subject: bool
+    aside: bool = False  # named inside a prepositional phrase ("alongside X", "by X")
 
 
 class SpeakerResolver:
@@ -261,7 +262,12 @@ class SpeakerResolver:
         for number in sorted(by_sentence, reverse=True):
             fits = [e for e in by_sentence[number] if _compatible(e.person, gender)]
             if fits:
-                best = max(fits, key=lambda e: (e.subject, e.person.gender == gender, e.position))
+                # Subjects first, then a known matching gender, then the first mentioned: the
+                # sentence's topic, not a name in an aside ("X, beside Y, repeated ...").
+                best = max(
+                    fits,
+                    key=lambda e: (e.subject, e.person.gender == gender, not e.aside, -e.position),
+                )
                 return best.person
         return None
 
@@ -308,7 +314,7 @@ class SpeakerResolver:
                 person = self._learn(token, speaker)
                 if person is None:
                     continue
-            self._events.append(_Event(position, sentence, person, subject))
+            self._events.append(_Event(position, sentence, person, subject, _in_aside(token)))
 
     def _learn(self, token: Token, speaker: Speaker | None) -> Person | None:
         if speaker is None:
@@ -382,6 +388,13 @@ def _display(words: list[Token]) -> str:
 
 def _end(words: list[Token]) -> int:
     return words[-1].idx + len(words[-1])
+
+
+def _in_aside(token: Token) -> bool:
+    """Named as the object of a preposition, not as the topic of its sentence."""
+    while token.dep_ in ("compound", "appos", "flat", "conj") and token.head is not token:
+        token = token.head
+    return token.dep_ == "pobj"
 
 
 def _compatible(person: Person, gender: str | None) -> bool:
