@@ -120,3 +120,28 @@ def test_capitalised_spelling_merges_and_shows_the_usual_one():
     for raw in ("DONALD Trump", "Donald Trump", "Donald Trump"):
         aggregator.add(raw, score(0.7, 0.1))
     assert [(s.actor, s.quotes) for s in aggregator.summaries()] == [("Donald Trump", 3)]
+
+
+def test_descriptions_are_kept_as_written_and_never_merged_with_people():
+    names = ActorNames({})
+    assert names.canonical("Former officials", "description") == "Former officials"
+    assert names.canonical("a senior NATO official", "description") == "a senior NATO official"
+    aggregator = ActorAggregator(names)
+    aggregator.add("Jan Smith", score(0.8, 0.1), actor_type="person")
+    aggregator.add("Smith", score(0.8, 0.1), actor_type="description")
+    actors = {(s.actor, s.actor_type) for s in aggregator.summaries()}
+    assert actors == {("Jan Smith", "person"), ("Smith", "description")}
+
+
+def test_an_organisation_is_one_actor_with_or_without_the():
+    aggregator = ActorAggregator(ActorNames({}))
+    aggregator.add("the Kremlin", score(0.1, 0.8), actor_type="organisation")
+    aggregator.add("Kremlin", score(0.1, 0.8), actor_type="organisation")
+    (summary,) = aggregator.summaries()
+    assert (summary.actor, summary.actor_type, summary.quotes) == ("Kremlin", "organisation", 2)
+    assert summary.to_dict()["actor_type"] == "organisation"
+
+
+def test_an_unknown_actor_type_is_refused():
+    with pytest.raises(ValueError, match="actor type must be one of person, organisation"):
+        ActorNames({}).canonical("Someone", "robot")

@@ -189,8 +189,10 @@ def test_article_mode_on_the_seed_article_gives_each_speaker_their_stance(defaul
     assert body["mode"] == "article"
     for quote in body["quotes"]:
         assert article[quote["start"] : quote["end"]] == quote["text"]
-        assert {"speaker", "cue", "direct"} <= set(quote)
+        assert {"speaker", "speaker_type", "cue", "direct"} <= set(quote)
     stances = {(a["actor"], a["target"]): a["stance"] for a in body["actors"]}
+    types = {a["actor"]: a["actor_type"] for a in body["actors"]}
+    assert types["Pete Hegseth"] == "person" and types["Ukraine's president"] == "description"
     assert stances[("Pete Hegseth", "nato_spending")] == "favor"
     assert stances[("Donald Trump", "russia_rapprochement")] == "favor"
     assert stances[("Dovile Sakaliene", "russia_rapprochement")] == "against"

@@ -22,7 +22,11 @@ def test_seed_article_gives_each_speaker_their_stance(tmp_path):
     spans = zip(scored["quote"], scored["start"], scored["end"], strict=True)
     assert all(text[start:end] == quote for quote, start, end in spans)
     assert "nato_spending_stance" in scored.columns
-    summary = pd.read_csv(actors).set_index(["actor", "target"])["stance"]
+    assert set(scored["speaker_type"].dropna()) <= {"person", "organisation", "description"}
+    table = pd.read_csv(actors)
+    types = dict(zip(table["actor"], table["actor_type"], strict=True))
+    assert types["Pete Hegseth"] == "person" and types["Ukraine's president"] == "description"
+    summary = table.set_index(["actor", "target"])["stance"]
     assert summary[("Pete Hegseth", "nato_spending")] == "favor"
     assert summary[("Donald Trump", "russia_rapprochement")] == "favor"
     assert summary[("Dovile Sakaliene", "russia_rapprochement")] == "against"
