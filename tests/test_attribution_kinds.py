@@ -229,3 +229,34 @@ def test_a_reported_clause_with_a_quoted_fragment_is_one_quotation(nlp):
     (quote,) = quotes
     assert quote.quote.startswith("the plan was") and '"dead on arrival"' in quote.quote
     assert (quote.speaker, quote.direct) == ("Vera Holm", False)
+
+
+@pytest.mark.parametrize(
+    "text, words, expected",
+    [
+        (
+            "World Bank\nLawrence H. Vetter, a former finance minister, said: "
+            '"The bank will need to be transformed."',
+            "bank will need",
+            ("Lawrence H. Vetter", "person"),
+        ),
+        (
+            "Delegates\nThe rebels were led by Kendal Ulm, who said delegates could vote freely.",
+            "delegates could vote",
+            ("Kendal Ulm", "person"),
+        ),
+        (
+            'Delegates\n"It is over," one delegate said. "Not yet," another said.',
+            "Not yet",
+            ("another", "description"),
+        ),
+        (
+            "Ada Brenn: Guns are ‘the ultimate public health crisis’\n\n"
+            "The former governor spoke in Denver on Tuesday.",
+            "ultimate public health crisis",
+            ("Ada Brenn", "person"),
+        ),
+    ],
+)
+def test_initials_relative_pronouns_and_headline_names_are_credited(text, words, expected, nlp):
+    assert credit(text, words, nlp) == expected

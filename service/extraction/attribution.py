@@ -7,7 +7,8 @@
    of the sentence just before (`He shakes his head. "Who would get up at three?"`).
 5. A paragraph that opens with a quotation continues the previous paragraph's speaker, or
    quotes the subject of that paragraph's last sentence.
-Headline quotations first look for the body quotation they repeat. A cue credits whoever its
+Headline quotations first look for the body quotation they repeat, then for a name that opens
+the headline before a colon ("Howard Dean: Guns are 'a crisis'"). A cue credits whoever its
 subject names: a person, an organisation ("the Kremlin said") or a description ("said one
 official"); a cue whose subject names nobody settles the quotation as unattributed, and nothing
 later overrides it. Where no reporting verb says who spoke (a colon after a plain sentence in
@@ -75,7 +76,12 @@ class DirectAttributor:
             found.append(self._attribute(n, span, found))
         for n, span in enumerate(self._spans):
             if self._paragraphs[span.paragraph].kind is ParagraphKind.HEADING:
-                found[n] = self._repeated(span, found) or self._local(span) or _NONE
+                found[n] = (
+                    self._repeated(span, found)
+                    or self._local(span)
+                    or self._headline_speaker(span)
+                    or _NONE
+                )
         return found
 
     def _attribute(self, n: int, span: QuoteSpan, found: list[Attribution]) -> Attribution:
@@ -226,6 +232,19 @@ class DirectAttributor:
                     break
                 node, steps = node.head, steps + 1
         return fallback
+
+    def _headline_speaker(self, span: QuoteSpan) -> Attribution | None:
+        """ "Howard Dean: Guns are 'the ultimate crisis'": a headline that opens with a name
+        and a colon quotes that name."""
+        para = self._paragraphs[span.paragraph]
+        colon = self._text.find(":", para.start, span.open_mark)
+        if colon < 0:
+            return None
+        head = self._doc.char_span(para.start, colon, alignment_mode="expand")
+        if head is None or len(head) > 6:
+            return None
+        speaker = self._resolver.resolve(head.root)
+        return Attribution(speaker, None) if _named(speaker) else None
 
     def _opens_paragraph(self, span: QuoteSpan) -> bool:
         para = self._paragraphs[span.paragraph]

@@ -240,7 +240,13 @@ def _descriptor(token: Token, nouns: frozenset[str]) -> bool:
     # one: "Skipper Grace Ames" stays whole. "Victor Hugo Lopez" would lose "Victor"; that
     # order of names is rarer in news than an occupation before a name.
     following = token.doc[token.i + 1]
+    if _initial(following):
+        return False  # a first name before a middle initial: "Lawrence H. Summers"
     return token.is_sent_start and token.lower_ in nouns and following.lower_ not in nouns
+
+
+def _initial(token: Token) -> bool:
+    return len(token.text) == 2 and token.text[0].isupper() and token.text[1] == "."
 
 
 def _name_word(token: Token) -> bool:
@@ -249,8 +255,11 @@ def _name_word(token: Token) -> bool:
 
 
 def _joiner(token: Token, words: Span) -> bool:
+    """Inside a name: a hyphen, an apostrophe, a particle (van, de) or an initial ("H.")."""
     inner = words.start < token.i < words.end - 1
-    return inner and (token.text in ("-", "'", "’") or token.lower_ in _PARTICLES)
+    return inner and (
+        token.text in ("-", "'", "’") or token.lower_ in _PARTICLES or _initial(token)
+    )
 
 
 def _title_word(token: Token) -> bool:

@@ -149,10 +149,12 @@ class SpeakerResolver:
             return _speaker(person, token.idx, token.idx + len(token))
         if token.lower_ in GROUP_PRONOUNS:
             return self._group_antecedent(token)
+        if token.lower_ in ("who", "which", "that") and token.head.dep_ in ("relcl", "acl"):
+            return self._resolve(token.head.head, history)  # "Kendal Unruh, who said ..."
         named = self._named_in_apposition(token)
         if named is not None:
             return named  # "the chair of the Trust, Patrick Nwosu", "One of them, Jake Morrow"
-        if token.pos_ in ("NOUN", "PROPN"):
+        if token.pos_ in ("NOUN", "PROPN") or token.lower_ in _PRONOUN_DESCRIPTIONS:
             return self._resolve_noun(token, history)
         return None
 
@@ -182,7 +184,7 @@ class SpeakerResolver:
                     author = self._resolve(source, history) if source is not None else None
                     if author is not None and author.kind != DESCRIPTION:
                         return author
-        if token.pos_ != "NOUN" or token.like_num:
+        if (token.pos_ != "NOUN" or token.like_num) and token.lower_ not in _PRONOUN_DESCRIPTIONS:
             return None
         words = _phrase(token)
         owner = next((c for c in token.children if c.dep_ == "poss"), None)
@@ -329,6 +331,10 @@ def _speaker(person: Person | None, start: int, end: int) -> Speaker | None:
     return Speaker(person.name, start, end) if person else None
 
 
+# Pronouns that stand for unnamed people the article describes: "another said", "one told us".
+_PRONOUN_DESCRIPTIONS = frozenset(
+    {"another", "one", "others", "some", "many", "several", "both", "few", "most"}
+)
 _INSTITUTION_ENTITIES = frozenset({"ORG", "GPE", "FAC", "LOC", "PRODUCT", "WORK_OF_ART"})
 _CLAUSE_EDGES = frozenset(',;:()[]—–"“”')
 _PHRASE_DEPS = frozenset({"prep", "pobj", "amod", "compound", "nummod", "acl", "npadvmod", "poss"})
