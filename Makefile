@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 SHARED ?= ../shared
 
-.PHONY: install install-runtime check test lint format model bench serve clean
+.PHONY: install install-runtime check test lint format model speaker-ranker bench serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,14 @@ format:
 # Rebuild the committed default bundle from the seed quotes.
 model:
 	HF_HUB_OFFLINE=1 $(BIN)/stance train seeds/quotes.csv --name default --force --cv 5
+
+# The learned speaker ranker of quote extraction (service/extraction/speaker_ranker.json): reads
+# PolNeAR train (fit) and dev (report) from $(SHARED)/attribution/polnear/data, writes the JSON
+# artefact atomically. The committed artefact is what runs when ../shared is absent.
+RANKER := service/extraction/speaker_ranker.json
+speaker-ranker: $(RANKER)
+$(RANKER): service/extraction/ranker.py service/extraction/analysis.py service/extraction/corpus.py
+	HF_HUB_OFFLINE=1 $(BIN)/python -m service.extraction.ranker $(SHARED)/attribution/polnear/data
 
 bench:
 	@for script in benchmarks/bench_*.py; do \

@@ -73,7 +73,7 @@ def test_organisations_and_descriptions_are_credited_as_the_article_names_them(
 def test_a_speaker_is_null_only_when_nobody_is_credited(nlp):
     text = (
         "Harbour plans\nThe harbour board met on Friday.\n"
-        'A banner on the quay read "Hands off our harbour" all week.'
+        'The route, known in the town as the "blue line", would close the old quay.'
     )
     quotes = extract_quotes(text, nlp=nlp)
     assert all(q.speaker is None and q.speaker_type is None for q in quotes)
@@ -260,3 +260,34 @@ def test_a_reported_clause_with_a_quoted_fragment_is_one_quotation(nlp):
 )
 def test_initials_relative_pronouns_and_headline_names_are_credited(text, words, expected, nlp):
     assert credit(text, words, nlp) == expected
+
+
+@pytest.mark.parametrize(
+    "text, words, speaker",
+    [
+        (
+            "Birther row\nMany voters took the remarks personally.\n"
+            "“It is a dog whistle to everyone,” Rep. Ada Brenn (D-Wis.) said Friday.",
+            "dog whistle",
+            "Ada Brenn",
+        ),
+        (
+            "Climate plan\n“It is an invasion of the state regulatory domain,” Tom Adair, the "
+            "Republican attorney general of Westford, said in a statement.",
+            "invasion of the state",
+            "Tom Adair",
+        ),
+    ],
+)
+def test_a_trailing_attribution_reaches_past_a_parenthesis_and_an_apposition(
+    text, words, speaker, nlp, monkeypatch
+):
+    monkeypatch.setenv("STANCE_ATTRIBUTION", "rules")  # the rules alone must find these
+    from service.extraction.ranker import load_ranker
+
+    load_ranker.cache_clear()
+    try:
+        assert credit(text, words, nlp) == (speaker, "person")
+    finally:
+        monkeypatch.undo()
+        load_ranker.cache_clear()

@@ -7,6 +7,10 @@
    of the sentence just before (`He shakes his head. "Who would get up at three?"`).
 5. A paragraph that opens with a quotation continues the previous paragraph's speaker, or
    quotes the subject of that paragraph's last sentence.
+6. The learned speaker ranker (`ranker.py`, fitted on real news) for what is left: a body
+   quotation of three words or more (shorter ones are names and scare quotes) that no cue
+   settled picks the most likely name, noun phrase or pronoun around it, if any is likely
+   enough.
 Headline quotations first look for the body quotation they repeat, then for a name that opens
 the headline before a colon ("Howard Dean: Guns are 'a crisis'"). A cue credits whoever its
 subject names: a person, an organisation ("the Kremlin said") or a description ("said one
@@ -18,18 +22,20 @@ step 1, and steps 3 to 5), the speaker is inferred, and only people and organisa
 import re
 from dataclasses import dataclass
 
-from spacy.tokens import Doc, Span, Token
+from spacy.tokens import Span, Token
 
+from service.extraction.analysis import ArticleAnalysis
 from service.extraction.boilerplate import Paragraph, ParagraphKind
-from service.extraction.cues import InQuote, cue_text, is_reporting
+from service.extraction.cues import cue_text, is_reporting
 from service.extraction.marks import QuoteSpan
-from service.extraction.pipeline import Sentences
-from service.extraction.speakers import DESCRIPTION, Speaker, SpeakerResolver
+from service.extraction.ranker import SpeakerRanker, credit
+from service.extraction.speakers import DESCRIPTION, Speaker
 
 _SENTENCE_FINAL = frozenset({".", "!", "?"})
 _TRAILING_PUNCT = tuple(",?!…—–-")
 _DASHES = frozenset({"—", "–", "―", "-", "--"})
 _TRAILING_REACH = 8  # tokens after a closing mark in which the attribution verb must appear
+_APPOSITION_REACH = 20  # the same after a name and a comma: "Tom Adair, a historian who ..., said"
 _LEAD_REACH = 60  # tokens before an opening mark searched for its introduction
 
 
@@ -47,23 +53,16 @@ _NONE = Attribution(None, None)
 class DirectAttributor:
     """Attributes the direct quotations of one article."""
 
-    def __init__(
-        self,
-        text: str,
-        doc: Doc,
-        sentences: Sentences,
-        paragraphs: list[Paragraph],
-        spans: list[QuoteSpan],
-        resolver: SpeakerResolver,
-        in_quote: InQuote,
-    ):
-        self._doc = doc
-        self._text = text
-        self._sentences = sentences
-        self._paragraphs = paragraphs
-        self._spans = spans
-        self._resolver = resolver
-        self._in_quote = in_quote
+    def __init__(self, article: ArticleAnalysis, ranker: SpeakerRanker | None = None):
+        self._article = article
+        self._ranker = ranker
+        self._doc = article.doc
+        self._text = article.text
+        self._sentences = article.sentences
+        self._paragraphs = article.paragraphs
+        self._spans = article.spans
+        self._resolver = article.resolver
+        self._in_quote = article.in_quote
 
     def attribute(self) -> list[Attribution]:
         """One attribution per span, in span order."""
@@ -82,6 +81,13 @@ class DirectAttributor:
                     or self._headline_speaker(span)
                     or _NONE
                 )
+        if self._ranker is not None:
+            for n, span in enumerate(self._spans):
+                heading = self._paragraphs[span.paragraph].kind is ParagraphKind.HEADING
+                words = len(self._text[span.start : span.end].split())
+                if found[n].speaker is None and found[n].cue is None and not heading and words > 2:
+                    speaker = credit(self._ranker, self._article, span.start, span.end)
+                    found[n] = Attribution(speaker, None) if speaker is not None else found[n]
         return found
 
     def _attribute(self, n: int, span: QuoteSpan, found: list[Attribution]) -> Attribution:
@@ -146,12 +152,32 @@ class DirectAttributor:
         quote_text = self._text[span.start : span.end]
         if not (quote_text.endswith(_TRAILING_PUNCT) or tokens[0].text == ","):
             return None
-        window = []
-        for token in tokens[:_TRAILING_REACH]:
-            if self._in_quote(token) or token.text in _SENTENCE_FINAL:
+        window = self._trailing_window(tokens)
+        return self._from_verbs(window) or self._any_speech_verb(window)
+
+    def _trailing_window(self, tokens: list[Token]) -> list[Token]:
+        """The words after a quotation that may hold its attribution: `_TRAILING_REACH` of them,
+        not counting a parenthesis ("Rep. Ada Brenn (D-Wis.) said") and, after a name, its
+        apposition ("Tom Adair, the attorney general of Westford, said"), up to the end of the
+        sentence."""
+        window: list[Token] = []
+        depth, counted, reach = 0, 0, _TRAILING_REACH
+        for token in tokens:
+            if token.text == "(":
+                depth += 1
+            elif token.text == ")":
+                depth = max(depth - 1, 0)
+            elif depth == 0:
+                if self._in_quote(token) or token.text in _SENTENCE_FINAL:
+                    break
+                counted += 1
+                named = self._article.names.mention_at(window[-1]) if window else None
+                if token.text == "," and named is not None:
+                    reach = _APPOSITION_REACH
+            if counted > reach:
                 break
             window.append(token)
-        return self._from_verbs(window) or self._any_speech_verb(window)
+        return window
 
     def _after(self, span: QuoteSpan, paragraph: int) -> list[Token]:
         """Tokens after the quotation's closing mark within `paragraph`, spaces left out."""
@@ -164,7 +190,7 @@ class DirectAttributor:
         if after is None:
             return []
         return [
-            t for t in after[: _TRAILING_REACH + 2] if t.idx > span.close_mark and not t.is_space
+            t for t in after[: _APPOSITION_REACH + 8] if t.idx > span.close_mark and not t.is_space
         ]
 
     def _after_dash(self, tokens: list[Token]) -> Attribution | None:

@@ -1,20 +1,15 @@
 """Extract attributed quotations from one article: the pipeline of the other modules."""
 
-from bisect import bisect_left
-
-from spacy.attrs import IDX
 from spacy.language import Language
-from spacy.tokens import Doc, Token
 
+from service.extraction.analysis import analyse
 from service.extraction.attribution import DirectAttributor
-from service.extraction.boilerplate import Paragraph, ParagraphKind, split_paragraphs
-from service.extraction.cues import InQuote
-from service.extraction.marks import QuoteSpan, find_quote_spans
-from service.extraction.names import NameIndex
-from service.extraction.pipeline import Sentences, common_nouns, load_pipeline, parse
+from service.extraction.marks import QuoteSpan
+from service.extraction.pipeline import load_pipeline
 from service.extraction.quotation import Quotation
+from service.extraction.ranker import load_ranker, pipeline_identity
 from service.extraction.reported import ReportedSpeech, find_reported_speech
-from service.extraction.speakers import Speaker, SpeakerResolver
+from service.extraction.speakers import Speaker
 
 # Quoted words this short with nobody saying them are scare quotes or names ("so-called").
 MIN_UNATTRIBUTED_WORDS = 3
@@ -27,18 +22,13 @@ def extract_quotes(
     if not text.strip():
         return []
     nlp = nlp or load_pipeline()
-    parsed = parse(text, nlp)
-    paragraphs = split_paragraphs(text)
-    spans = find_quote_spans(text, paragraphs)
-    sentences = Sentences(parsed)
-    in_quote = _quote_mask(parsed, spans)
-    skip = [(p.start, p.end) for p in paragraphs if p.kind is ParagraphKind.BOILERPLATE]
-    body = _body_sentences(sentences, paragraphs)
-    names = NameIndex(parsed, skip, common_nouns(nlp))
-    resolver = SpeakerResolver(parsed, sentences, names, in_quote, body)
-    attributor = DirectAttributor(text, parsed, sentences, paragraphs, spans, resolver, in_quote)
-    attributions = attributor.attribute()
-    reported = find_reported_speech(parsed, sentences, resolver, in_quote, body)
+    article = analyse(text, nlp)
+    spans = article.spans
+    ranker = load_ranker(*pipeline_identity(nlp))
+    attributions = DirectAttributor(article, ranker).attribute()
+    reported = find_reported_speech(
+        article.doc, article.sentences, article.resolver, article.in_quote, article.body
+    )
     mixed = [(r.start, r.end) for r in reported if r.mixed]
     quotes = [
         _quotation(text, doc, span, attribution.speaker, attribution.cue, direct=True)
@@ -51,30 +41,6 @@ def extract_quotes(
         for speech in reported
     ]
     return sorted(quotes, key=lambda q: (q.start, q.end))
-
-
-def _quote_mask(doc: Doc, spans: list[QuoteSpan]) -> InQuote:
-    """A predicate telling whether a token lies inside quotation marks (marks included)."""
-    starts = doc.to_array(IDX).tolist()
-    inside: set[int] = set()
-    for span in spans:
-        first = bisect_left(starts, span.open_mark)
-        last = bisect_left(starts, span.outer_end)
-        inside.update(range(first, last))
-
-    def in_quote(token: Token) -> bool:
-        return token.i in inside
-
-    return in_quote
-
-
-def _body_sentences(sentences: Sentences, paragraphs: list[Paragraph]) -> set[int]:
-    body = [(p.start, p.end) for p in paragraphs if p.kind is ParagraphKind.BODY]
-    return {
-        n
-        for n, sentence in enumerate(sentences.spans)
-        if any(start <= sentence.start_char < end for start, end in body)
-    }
 
 
 def _long_enough(quote: str) -> bool:
