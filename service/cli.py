@@ -32,6 +32,7 @@ from training import (
     read_labeled_csv,
     write_bundle,
 )
+from training.texts import blank_text_problem
 
 BAD_INPUT = (
     DataError,
@@ -223,8 +224,9 @@ def evaluate_command(bundle_name, csv_files, as_json, mapping, encoding, strict)
 @click.option("--json", "as_json", is_flag=True, help="Print the score as JSON.")
 def predict(text, actor, bundle_name, targets, as_json):
     """Score one quote."""
-    if not text.strip():
-        raise BadInput("TEXT is empty")
+    problem = blank_text_problem(text)
+    if problem:
+        raise BadInput(f"TEXT: {problem}")
     bundle = load_bundle(bundle_name)
     wanted = [t.strip() for t in targets.split(",")] if targets else None
     score = bundle.model.score([text], wanted)[0]

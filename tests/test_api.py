@@ -550,3 +550,48 @@ def test_concurrent_http_requests_are_coalesced(default_bundle):
     assert "stance_encode_batch_size_sum 8.0" in text
     batches = float(text.split("stance_encode_batch_size_count ")[1].split()[0])
     assert batches <= 2
+
+
+# --- inputs from the field ---------------------------------------------------------------
+
+INVISIBLE_TEXTS = ["\u200b\u200b", "\ufeff", "\x00", "\x01\x02\x7f", " \u200b\t\u2060 ", "\u3164"]
+
+
+@pytest.mark.parametrize(
+    "text", INVISIBLE_TEXTS, ids=lambda t: "+".join(f"U{ord(c):04X}" for c in t)
+)
+def test_text_of_only_invisible_characters_is_422_like_an_empty_text(client, text):
+    for body, path in (
+        ({"text": text}, "text"),
+        ({"quotes": [{"text": "NATO must spend more."}, {"text": text}]}, "quotes[1].text"),
+        ({"article": {"text": text}}, "article.text"),
+    ):
+        error = _error(client.post("/stance", json=body), 422, "invalid_request")
+        messages = {e["path"]: e["message"] for e in error["details"]["errors"]}
+        assert messages[path].startswith("expected non-blank text"), messages
+
+
+@pytest.mark.parametrize(
+    "date", ["2025-13-45", "2025-02-30", "2025-02-13garbage", "2025-02-13T24:00", "20250213"]
+)
+def test_impossible_dates_are_422_naming_the_field_in_every_mode(client, date):
+    quotes = [{"text": "a", "date": "2025-02-13"}, {"text": "b", "date": date}]
+    for body, path in (
+        ({"text": "NATO must spend more.", "date": date}, "date"),
+        ({"quotes": quotes}, "quotes[1].date"),
+        ({"article": {"text": 'She said: "We will pay."', "date": date}}, "article.date"),
+    ):
+        error = _error(client.post("/stance", json=body), 422, "invalid_request")
+        assert path in {e["path"] for e in error["details"]["errors"]}, error
+        assert date[:10] in error["message"]
+
+
+def test_iso_dates_with_times_and_offsets_are_accepted_and_give_actor_days(client):
+    dates = ["2025-02-13", "2025-02-14T09:30:00Z", "2025-02-15 23:59:59.5+01:00", None]
+    quotes = [{"text": "NATO must spend more.", "actor": "A", "date": d} for d in dates]
+    response = client.post("/stance", json={"quotes": quotes, "targets": ["nato_spending"]})
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert [q["date"] for q in body["quotes"]] == dates  # echoed as sent
+    (actor,) = body["actors"]
+    assert (actor["first_date"], actor["last_date"]) == ("2025-02-13", "2025-02-15")

@@ -338,3 +338,43 @@ def test_the_output_records_the_model_and_the_encoder_that_scored_it(bundle, tmp
         assert provenance["targets"] == list(bundle.model.targets_)
     assert (tmp_path / "scored.csv.provenance.json").is_file()
     assert not (tmp_path / "scored.parquet.provenance.json").exists()
+
+
+def test_rows_of_only_invisible_characters_get_the_empty_text_error(bundle, tmp_path):
+    texts = [TEXTS[0], "\u200b\u200b", "\ufeff", "\x00", " \u2060\t", TEXTS[4] + "\u200b"]
+    path = tmp_path / "invisible.jsonl"
+    path.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
+    result = score_files([str(path)], tmp_path / "out.jsonl", bundle=bundle, progress=False)
+    rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert result.errors == 4
+    assert [row["text"] for row in rows] == texts  # kept as they were
+    assert rows[0]["error"] is None and rows[5]["error"] is None and rows[5]["sentiment"]
+    for row in rows[1:5]:
+        assert row["error"].startswith("text is empty: it has only invisible characters")
+        assert row["nato_spending_stance"] is None
+    assert "U+200B ZERO WIDTH SPACE" in rows[1]["error"]
+
+
+def test_rows_with_impossible_dates_get_an_error_naming_the_column(bundle, tmp_path):
+    dates = ["2025-02-13", "2025-02-30", "2025-13-45", "2025-02-13garbage", "", "1425204000000"]
+    frame = pd.DataFrame({"text": TEXTS[: len(dates)], "actor": "A Minister", "published": dates})
+    path = tmp_path / "dated.csv"
+    frame.to_csv(path, index=False)
+    actors = tmp_path / "actors.csv"
+    result = score_files(
+        [str(path)], tmp_path / "out.csv", bundle=bundle, actors=actors, progress=False
+    )
+    out = pd.read_csv(tmp_path / "out.csv", keep_default_na=False)
+    assert result.errors == 3
+    assert list(out["published"]) == dates  # the input is kept as it was
+    assert out["error"][0] == out["error"][4] == out["error"][5] == ""
+    assert out["error"][1] == (
+        "column 'published': '2025-02-30' is not a real calendar date "
+        "(day is out of range for month)"
+    )
+    assert out["error"][2].startswith("column 'published': '2025-13-45' is not a real")
+    assert out["error"][3].startswith("column 'published': '2025-02-13garbage' is not an ISO")
+    assert out["nato_spending_stance"][1] == ""
+    summary = pd.read_csv(actors)
+    assert set(summary["first_date"]) == {"2015-03-01"} and set(summary["quotes"]) == {3}
+    assert set(summary["last_date"]) == {"2025-02-13"}

@@ -125,3 +125,11 @@ def test_internal_failure_exits_1(models, tmp_path):
     result = run(["predict", "text", "--model", "broken"], root)
     assert result.exit_code == 1
     assert "internal failure" in result.output
+
+
+@pytest.mark.parametrize("text", ["\u200b\u200b", "\ufeff", "\x00", " \u2060\t "])
+def test_predict_of_only_invisible_characters_exits_2_like_an_empty_text(models, text):
+    root, _ = models
+    result = run(["predict", text, "--model", "small"], root)
+    assert result.exit_code == 2, result.output
+    assert "TEXT: text is empty" in result.output

@@ -180,3 +180,12 @@ def test_errors_from_several_files_are_all_reported(tmp_path):
     with pytest.raises(DataError) as caught:
         read_labeled_csv([first, second])
     assert [(i.file, i.line) for i in caught.value.issues] == [(str(first), 2), (str(second), 2)]
+
+
+def test_text_of_only_invisible_characters_is_an_empty_text_naming_the_line(tmp_path):
+    path = write(tmp_path, HEADER + rows() + "\u200b\ufeff\u2060,nato_spending,favor,neutral\n")
+    with pytest.raises(DataError) as caught:
+        read_labeled_csv([path])
+    issue = only_issue(caught.value)
+    assert (issue.line, issue.column) == (32, "text")
+    assert issue.message.startswith("text is empty: it has only invisible characters")

@@ -13,6 +13,8 @@ from pathlib import Path
 import pandas as pd
 from charset_normalizer import from_bytes
 
+from training.texts import text_problem
+
 STANCE_LABELS = ("favor", "against", "none")
 SENTIMENT_LABELS = ("positive", "negative", "neutral")
 DEFAULT_MIN_PER_CLASS = 10
@@ -234,9 +236,10 @@ def _resolve_columns(file, header, mapping, issues) -> dict[str, str | None] | N
 
 def _validate_row(file, line, record, columns, issues) -> dict | None:
     before = len(issues)
-    text = record[columns["text"]].strip()
-    if not text:
-        issues.append(DataIssue(file, line, columns["text"], "text is empty"))
+    text = record[columns["text"]]
+    problem = text_problem(text)
+    if problem:
+        issues.append(DataIssue(file, line, columns["text"], problem))
     target_name = record[columns["target"]] if columns["target"] else columns["fixed_target"]
     target = target_id(target_name)
     if not target:
@@ -269,7 +272,7 @@ def _validate_row(file, line, record, columns, issues) -> dict | None:
     if len(issues) > before:
         return None
     return {
-        "text": text,
+        "text": text.strip(),
         "target": target,
         "stance": stance,
         "sentiment": sentiment,

@@ -12,12 +12,16 @@ import re
 from dataclasses import dataclass
 
 from service.api.config import ServiceConfig
+from service.dates import ISO_DATE_PATTERN, InvalidDate, check_iso_date
+from training.texts import blank_text_problem, has_visible_text
 
 MODES = ("text", "quotes", "article")
 SINGLE_QUOTE_FIELDS = ("actor", "id", "date")
 MAX_ERRORS = 20
 _NAME_MAX = 300
-_DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+# Schema extension: a rule beyond JSON Schema that the validator applies to a string (the
+# document keeps the closest `pattern` and says the rest in the description).
+CHECK = "x-check"
 
 
 @dataclass(frozen=True)
@@ -62,12 +66,15 @@ class StanceRequest:
 
 
 def text_schema(max_chars: int, description: str) -> dict:
+    """A text field: it needs a visible character (`training.texts`, beyond what `pattern` says)."""
     return {
         "type": "string",
         "minLength": 1,
         "maxLength": max_chars,
         "pattern": r"\S",
-        "description": description,
+        CHECK: "visible-text",
+        "description": f"{description} It must have a visible character: whitespace, control "
+        "and zero-width characters (ZWSP, BOM, NUL...) alone count as empty.",
     }
 
 
@@ -87,9 +94,12 @@ def quote_fields(config: ServiceConfig) -> dict:
         },
         "date": {
             "type": ["string", "null"],
-            "pattern": _DATE_PATTERN,
+            "pattern": ISO_DATE_PATTERN,
+            CHECK: "calendar-date",
             "maxLength": 40,
-            "description": "When it was said, ISO 8601 (YYYY-MM-DD...).",
+            "description": "When it was said: a real calendar date in ISO 8601 extended form, "
+            "YYYY-MM-DD, optionally with a time and UTC offset (2025-02-13T09:30:00Z, "
+            "2025-02-13 09:30+01:00).",
         },
     }
 
@@ -227,9 +237,17 @@ def _string_errors(value: str, schema: dict, path: str) -> list[FieldError]:
         return [
             FieldError(path, f"has {len(value)} characters; the limit is {schema['maxLength']}")
         ]
-    if "pattern" in schema and not re.search(schema["pattern"], value):
-        wanted = "non-blank text" if schema["pattern"] == r"\S" else schema["pattern"]
-        return [FieldError(path, f"expected {wanted}")]
+    check = schema.get(CHECK)
+    if check == "visible-text" and not has_visible_text(value):
+        invisible = f" ({blank_text_problem(value)})" if value.strip() else ""
+        return [FieldError(path, f"expected non-blank text{invisible}")]
+    if check == "calendar-date":
+        try:
+            check_iso_date(value)
+        except InvalidDate as error:
+            return [FieldError(path, str(error))]
+    elif "pattern" in schema and not re.search(schema["pattern"], value):
+        return [FieldError(path, f"expected {schema['pattern']}")]
     return []
 
 

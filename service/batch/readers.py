@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 
 from service.batch.errors import BatchError
 from service.batch.formats import InputFile, is_json_array, iter_json_array, open_text
+from service.dates import date_problem
 
 TEXT_COLUMNS = ("text", "quotation", "quote", "tweet", "content")
 ACTOR_COLUMNS = ("actor", "speaker", "author")
@@ -127,6 +128,9 @@ def read_chunks(sources: list[tuple[InputFile, ColumnRoles]], size: int) -> Iter
             frame.index = pd.RangeIndex(row, row + len(frame))
             if roles.text not in frame.columns:
                 frame[roles.text] = None
+            if roles.date in frame.columns:  # a row whose date is not a date is not scored
+                dates = zip(problems, frame[roles.date].tolist(), strict=True)
+                problems = [problem or date_problem(d, roles.date) for problem, d in dates]
             yield Chunk(number, source, roles, frame, problems, consumed)
             number, row = number + 1, row + len(frame)
 
