@@ -18,6 +18,7 @@ from training.texts import blank_text_problem, has_visible_text
 MODES = ("text", "quotes", "article")
 SINGLE_QUOTE_FIELDS = ("actor", "id", "date")
 MAX_ERRORS = 20
+MAX_SAFE_INTEGER = 2**53 - 1  # the largest integer every JSON client (JavaScript) keeps exact
 _NAME_MAX = 300
 # Schema extension: a rule beyond JSON Schema that the validator applies to a string (the
 # document keeps the closest `pattern` and says the rest in the description).
@@ -90,7 +91,10 @@ def quote_fields(config: ServiceConfig) -> dict:
         "id": {
             "type": ["string", "integer", "null"],
             "maxLength": _NAME_MAX,
-            "description": "Your identifier, echoed back (default: the quote's 0-based index).",
+            "minimum": -MAX_SAFE_INTEGER,
+            "maximum": MAX_SAFE_INTEGER,
+            "description": "Your identifier, echoed back (default: the quote's 0-based index). "
+            "An integer id is echoed as an integer (1.0 as 1) and must be exact in JavaScript.",
         },
         "date": {
             "type": ["string", "null"],
@@ -181,7 +185,10 @@ def parse_stance_request(body: object, config: ServiceConfig) -> StanceRequest:
 
 
 def _quote(fields: dict) -> QuoteInput:
-    return QuoteInput(fields["text"], fields.get("actor"), fields.get("id"), fields.get("date"))
+    quote_id = fields.get("id")
+    if isinstance(quote_id, float):  # JSON Schema integers include 1.0
+        quote_id = int(quote_id)
+    return QuoteInput(fields["text"], fields.get("actor"), quote_id, fields.get("date"))
 
 
 def _mode_errors(body: dict) -> list[FieldError]:
@@ -201,7 +208,10 @@ def _mode_errors(body: dict) -> list[FieldError]:
 
 _TYPES = {
     "string": lambda v: isinstance(v, str),
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "integer": lambda v: (
+        (isinstance(v, int) and not isinstance(v, bool))
+        or (isinstance(v, float) and v.is_integer())
+    ),
     "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
     "boolean": lambda v: isinstance(v, bool),
     "null": lambda v: v is None,
@@ -219,6 +229,8 @@ def validate(value: object, schema: dict, path: str = "") -> list[FieldError]:
             return [FieldError(path, f"expected {' or '.join(allowed)}, got {_json_type(value)}")]
     if isinstance(value, str):
         return _string_errors(value, schema, path)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _number_errors(value, schema, path)
     if isinstance(value, list):
         return _array_errors(value, schema, path)
     if isinstance(value, dict):
@@ -248,6 +260,13 @@ def _string_errors(value: str, schema: dict, path: str) -> list[FieldError]:
             return [FieldError(path, str(error))]
     elif "pattern" in schema and not re.search(schema["pattern"], value):
         return [FieldError(path, f"expected {schema['pattern']}")]
+    return []
+
+
+def _number_errors(value: float, schema: dict, path: str) -> list[FieldError]:
+    low, high = schema.get("minimum"), schema.get("maximum")
+    if (low is not None and value < low) or (high is not None and value > high):
+        return [FieldError(path, f"{value!r:.30} is out of range [{low}, {high}]")]
     return []
 
 
