@@ -93,11 +93,11 @@ def main() -> None:
 
 
 def labeled_csv_options(command):
-    """The CSV... argument and the reading options of every command that reads labeled CSVs."""
+    """The FILE... argument and the reading options of every command that reads labeled data."""
     options = [
         click.argument(
             "csv_files",
-            metavar="CSV...",
+            metavar="FILE...",
             nargs=-1,
             required=True,
             type=click.Path(exists=True, dir_okay=False),
@@ -107,7 +107,10 @@ def labeled_csv_options(command):
         click.option("--stance-column", help="Column with the stance (default: stance/label)."),
         click.option("--sentiment-column", help="Column with the sentiment (optional)."),
         click.option("--target", "fixed_target", help="Every row is about this target."),
-        click.option("--encoding", help="File encoding (default: UTF-8, else detected)."),
+        click.option(
+            "--encoding", help="Text encoding (default: UTF-8, else detected, cp1252 first)."
+        ),
+        click.option("--delimiter", help="CSV delimiter: ',', ';', tab, '|' (default: detected)."),
         click.option(
             "--strict", is_flag=True, help="Conflicting duplicate rows are errors, not warnings."
         ),
@@ -168,13 +171,18 @@ def train(
     regularisation,
     mapping,
     encoding,
+    delimiter,
     strict,
 ):
-    """Train stance and sentiment heads on labeled CSVs and write a bundle."""
+    """Train stance and sentiment heads on labeled data and write a bundle.
+
+    FILE: CSV/TSV, JSON Lines, JSON or Parquet, one row per (quote, target).
+    """
     quotes = read_labeled_csv(
         csv_files,
         mapping,
         encoding=encoding,
+        delimiter=delimiter,
         min_per_class=min_per_class,
         strict_duplicates=strict,
     )
@@ -196,12 +204,13 @@ def train(
 @click.option("--model", "bundle_name", envvar="STANCE_MODEL", help="Bundle name or path.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 @labeled_csv_options
-def evaluate_command(bundle_name, csv_files, as_json, mapping, encoding, strict):
-    """Metrics of a bundle on held-out labeled CSVs."""
+def evaluate_command(bundle_name, csv_files, as_json, mapping, encoding, delimiter, strict):
+    """Metrics of a bundle on held-out labeled data (CSV/TSV, JSON Lines, JSON or Parquet)."""
     quotes = read_labeled_csv(
         csv_files,
         mapping,
         encoding=encoding,
+        delimiter=delimiter,
         require_min=False,
         strict_duplicates=strict,
         deduplicate=False,

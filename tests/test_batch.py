@@ -378,3 +378,39 @@ def test_rows_with_impossible_dates_get_an_error_naming_the_column(bundle, tmp_p
     summary = pd.read_csv(actors)
     assert set(summary["first_date"]) == {"2015-03-01"} and set(summary["quotes"]) == {3}
     assert set(summary["last_date"]) == {"2025-02-13"}
+
+
+def test_cli_reads_an_excel_semicolon_cp1252_csv_and_says_how(tmp_path):
+    path = tmp_path / "excel.csv"
+    texts = ["¡Qué vergüenza! Hay que gastar más en defensa", "Pas un euro de plus pour l'armée"]
+    path.write_bytes(
+        ("text;actor\n" + "".join(f"{t};la ministra\n" for t in texts)).encode("cp1252")
+    )
+    out = tmp_path / "out.csv"
+    result = run_cli(str(path), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert f"note: {path}: not UTF-8, read as cp1252 (detected" in result.output
+    assert f"note: {path}: columns separated by ';'" in result.output
+    scored = pd.read_csv(out)
+    assert list(scored["text"]) == texts and scored["error"].isna().all()
+
+
+def test_cli_encoding_and_delimiter_options_read_what_detection_cannot(tmp_path):
+    path = tmp_path / "quotes.csv"
+    path.write_bytes("text|who\nŞimdi değil|bakan\n".encode("cp1254"))
+    out = tmp_path / "out.jsonl"
+    result = run_cli(str(path), "-o", str(out), "--encoding", "cp1254", "--delimiter", "|")
+    assert result.exit_code == 0, result.output
+    (row,) = [json.loads(line) for line in out.read_text().splitlines()]
+    assert (row["text"], row["who"]) == ("Şimdi değil", "bakan")
+
+
+def test_cli_undecodable_byte_late_in_a_file_names_file_and_line(tmp_path):
+    path = tmp_path / "late.csv.gz"
+    rows = [b"text,padding"] + [b"NATO must spend more," + b"x" * 1000] * 1200  # past 1 MiB
+    rows[1100] = b"caf\xe9 au lait,x"  # Latin-1, after the part that detection reads
+    path.write_bytes(gzip.compress(b"\n".join(rows)))
+    result = run_cli(str(path), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 2, result.output
+    assert f"{path}:1101, column 4: byte 0xE9 is not valid utf-8" in result.output
+    assert "pass --encoding" in result.output and "position" not in result.output
