@@ -23,6 +23,7 @@ from training import (
     DataError,
     EmbeddingError,
     StanceModel,
+    TooFewExamples,
     UnknownTargetError,
     cross_validate,
     evaluate,
@@ -36,6 +37,7 @@ from training.texts import blank_text_problem
 
 BAD_INPUT = (
     DataError,
+    TooFewExamples,
     BundleError,
     EmbeddingError,
     UnknownTargetError,
@@ -138,13 +140,27 @@ def labeled_csv_options(command):
 @click.option("--out", type=click.Path(file_okay=False), help="Models directory to write into.")
 @click.option("--name", help="Bundle name (default: stance-<time>-<data hash>).")
 @click.option("--force", is_flag=True, help="Replace an existing bundle of the same name.")
-@click.option("--cv", default=5, show_default=True, help="Cross-validation folds (0: skip).")
-@click.option("--seed", default=0, show_default=True, help="Seed of the fold assignment.")
+@click.option(
+    "--cv",
+    type=click.IntRange(min=0),
+    default=5,
+    show_default=True,
+    help="Cross-validation folds, 2 or more (0: skip).",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**32 - 1),
+    default=0,
+    show_default=True,
+    help="Seed of the fold assignment.",
+)
 @click.option(
     "--min-per-class",
+    type=click.IntRange(min=1),
     default=10,
     show_default=True,
-    help="Minimum examples per stance label and target.",
+    help="Minimum examples per stance label and target (at least 5: the heads calibrate on 5 "
+    "folds).",
 )
 @click.option(
     "--embedding-model",
@@ -154,6 +170,7 @@ def labeled_csv_options(command):
 @click.option(
     "--C",
     "regularisation",
+    type=click.FloatRange(min=0, min_open=True),
     default=1.0,
     show_default=True,
     help="Inverse regularisation strength of the heads.",
@@ -178,6 +195,18 @@ def train(
 
     FILE: CSV/TSV, JSON Lines, JSON or Parquet, one row per (quote, target).
     """
+    model = StanceModel(C=regularisation)
+    if cv == 1:
+        raise click.BadParameter(
+            "use 0 to skip cross-validation, or 2 folds or more", param_hint="--cv"
+        )
+    if min_per_class < model.min_examples_per_class:
+        raise click.BadParameter(
+            f"{min_per_class} is below {model.min_examples_per_class}, the fewest examples of a "
+            f"label the calibrated heads can learn from ({model.min_examples_per_class}-fold "
+            "calibration); add examples or leave the thin target out of the file",
+            param_hint="--min-per-class",
+        )
     quotes = read_labeled_csv(
         csv_files,
         mapping,
@@ -188,7 +217,7 @@ def train(
     )
     for warning in quotes.warnings:
         errors.print(f"warning: {warning}")
-    model = StanceModel(embedder=get_embedder(embedding_model), C=regularisation)
+    model.set_params(embedder=get_embedder(embedding_model))
     metrics = None
     if cv > 1:
         with errors.status(f"cross-validating ({cv} folds)…"):

@@ -133,3 +133,58 @@ def test_predict_of_only_invisible_characters_exits_2_like_an_empty_text(models,
     result = run(["predict", text, "--model", "small"], root)
     assert result.exit_code == 2, result.output
     assert "TEXT: text is empty" in result.output
+
+
+def thin_csv(tmp_path, favor: int):
+    """Labeled quotes for one target with `favor` favor examples and 12 of the other labels."""
+    lines = ["text,target,stance"]
+    for label, count in (("favor", favor), ("against", 12), ("none", 12)):
+        lines += [
+            f"a {label} quote about defence budgets number {i},nato_spending,{label}"
+            for i in range(count)
+        ]
+    path = tmp_path / "thin.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("cv", ["0", "5"])
+def test_min_per_class_below_what_training_needs_exits_2_saying_what_to_do(tmp_path, cv):
+    path = thin_csv(tmp_path, favor=4)
+    result = run(
+        ["train", str(path), "--out", str(tmp_path), "--min-per-class", "3", "--cv", cv], tmp_path
+    )
+    assert result.exit_code == 2, result.output
+    assert "--min-per-class" in result.output and "5-fold calibration" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_too_few_examples_for_cross_validation_folds_exits_2_and_fewer_folds_train(tmp_path):
+    path = thin_csv(tmp_path, favor=5)
+    args = ["train", str(path), "--out", str(tmp_path / "out"), "--min-per-class", "5"]
+    result = run([*args, "--cv", "5"], tmp_path)
+    assert result.exit_code == 2, result.output
+    assert "cross-validation with 5 folds (fewer: --cv)" in result.output
+    assert "target 'nato_spending' has 4 'favor' example(s)" in result.output
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    trained = run([*args, "--cv", "0", "--name", "thin"], tmp_path)
+    assert trained.exit_code == 0, trained.output
+    assert (tmp_path / "out" / "thin" / "manifest.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--cv", "1"), ("--cv", "-2"), ("--C", "0"), ("--seed", "-1")]
+)
+def test_bad_training_options_exit_2_before_reading_anything(tmp_path, option, value):
+    path = thin_csv(tmp_path, favor=12)
+    result = run(["train", str(path), "--out", str(tmp_path), option, value], tmp_path)
+    assert result.exit_code == 2, result.output
+    assert option in result.output and "Traceback" not in result.output
+
+
+def test_fitting_on_too_few_examples_raises_a_clear_error_not_sklearns(tmp_path):
+    from training import StanceModel, TooFewExamples, read_labeled_csv
+
+    quotes = read_labeled_csv([thin_csv(tmp_path, favor=3)], require_min=False)
+    with pytest.raises(TooFewExamples, match=r"has 3 'favor' example\(s\).*at least 5"):
+        StanceModel().fit(quotes)

@@ -29,7 +29,7 @@ from training.data import (
 )
 from training.embedding import DEFAULT_EMBEDDING_MODEL, Embedder, EmbeddingError, get_embedder
 from training.evaluation import POOLED, cross_validate, evaluate, stance_metrics
-from training.model import QuoteBatch, StanceModel, UnknownTargetError
+from training.model import QuoteBatch, StanceModel, TooFewExamples, UnknownTargetError
 from training.scores import LabelScore, QuoteScore, score_columns
 
 __all__ = [
@@ -49,6 +49,7 @@ __all__ = [
     "QuoteBatch",
     "QuoteScore",
     "StanceModel",
+    "TooFewExamples",
     "UnknownTargetError",
     "cross_validate",
     "evaluate",
