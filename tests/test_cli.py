@@ -188,3 +188,40 @@ def test_fitting_on_too_few_examples_raises_a_clear_error_not_sklearns(tmp_path)
     quotes = read_labeled_csv([thin_csv(tmp_path, favor=3)], require_min=False)
     with pytest.raises(TooFewExamples, match=r"has 3 'favor' example\(s\).*at least 5"):
         StanceModel().fit(quotes)
+
+
+def test_non_latin_target_names_train_and_score_into_valid_columns(tmp_path):
+    target = "Сближение с Россией"
+    said = {
+        "favor": "talks with Moscow now",
+        "against": "no deal with the Kremlin",
+        "none": "the weather in Riga",
+    }
+    rows = [
+        (f"{said[label]}, said a minister ({i})", target, label) for label in said for i in range(6)
+    ]
+    labeled = tmp_path / "labels.csv"
+    pd.DataFrame(rows, columns=["text", "target", "stance"]).to_csv(labeled, index=False)
+    models = tmp_path / "models"
+    args = ["train", str(labeled), "--out", str(models), "--name", "cyr", "--cv", "0"]
+    trained = run([*args, "--min-per-class", "5"], models)
+    assert trained.exit_code == 0, trained.output
+    manifest = json.loads((models / "cyr" / "manifest.json").read_text())
+    assert [t["id"] for t in manifest["targets"]] == ["сближение_с_россией"]
+    quotes = tmp_path / "quotes.csv"
+    quotes.write_text("text\nWe should resume talks with Moscow now.\n")
+    for name in ("scored.csv", "scored.parquet"):
+        result = run(["score", str(quotes), "-o", str(tmp_path / name), "--model", "cyr"], models)
+        assert result.exit_code == 0, result.output
+        read = pd.read_parquet if name.endswith("parquet") else pd.read_csv
+        scored = read(tmp_path / name)
+        assert "сближение_с_россией_stance" in scored.columns
+        assert scored["сближение_с_россией_stance"][0] in {"favor", "against", "none"}
+
+
+def test_a_target_name_without_letters_or_digits_is_named_in_the_error(tmp_path):
+    path = tmp_path / "emoji.csv"
+    path.write_text("text,target,stance\nWe need more tanks.,🚀,favor\n")
+    result = run(["train", str(path), "--out", str(tmp_path)], tmp_path)
+    assert result.exit_code == 2
+    assert f"{path}:2, column 'target': target '🚀' has no letter or digit" in result.output

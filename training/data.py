@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,8 +90,16 @@ class LabeledQuotes:
 
 
 def target_id(name: str) -> str:
-    """A target's identifier in column names: 'Hillary Clinton' -> 'hillary_clinton'."""
-    return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
+    """A target's identifier in column names, in any script: 'Hillary Clinton' ->
+    'hillary_clinton', 'Сближение с Россией' -> 'сближение_с_россией'.
+
+    Unicode-normalised (NFKC) and case-folded; every run of characters that are not letters,
+    combining marks or digits becomes one '_'. Such names are valid columns in CSV (UTF-8)
+    and Parquet, and valid Python identifiers unless they start with a digit.
+    """
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    kept = "".join(c if unicodedata.category(c)[0] in "LMN" else " " for c in folded)
+    return "_".join(kept.split())
 
 
 def normalise_label(value: str, allowed: tuple[str, ...]) -> str | None:
@@ -210,7 +218,10 @@ def _validate_row(file, line, record, columns, issues) -> dict | None:
     target_name = _cell(record, columns["target"]) if columns["target"] else columns["fixed_target"]
     target = target_id(target_name)
     if not target:
-        issues.append(DataIssue(file, line, columns["target"], "target is empty"))
+        problem = "target is empty"
+        if target_name.strip():
+            problem = f"target {target_name!r} has no letter or digit to name it by"
+        issues.append(DataIssue(file, line, columns["target"], problem))
     stance_raw = _cell(record, columns["stance"])
     stance = normalise_label(stance_raw, STANCE_LABELS)
     if stance is None:
