@@ -254,7 +254,8 @@ def _splits_evenly(head: str, delimiter: str) -> bool:
         return False
     if not rows or len(rows[0]) < 2:
         return False
-    return all(len(row) == len(rows[0]) for row in rows[1:])
+    whole = rows[1:-1] if len(rows) > 2 else rows[1:]  # the last row may be cut by the sample
+    return all(len(row) == len(rows[0]) for row in whole)
 
 
 def _implausible(text: str, index: int, file: str, encoding: Encoding) -> None:

@@ -132,22 +132,26 @@ class BufferingWorker(ThreadWorker):
         conn.close()
 
     def murder_pending(self) -> None:
-        """Also answer 408 to clients past their read deadline (503 while stopping)."""
+        """Also answer 408 to clients past their read deadline (503 while stopping); a
+        connection that never sent a byte is closed without an answer, like an idle one."""
         super().murder_pending()
         now = time.monotonic()
         for conn, deadline in list(self.reading.items()):
             if self.alive and deadline > now:
                 continue
             self._stop_waiting(conn)
-            if self.alive:
-                timeout = self.read_limits.timeout_s
-                status, reason = 408, "Request Timeout"
-                message = f"the request did not arrive whole within {timeout:g} s"
-            else:
-                status, reason = 503, "Service Unavailable"
-                message = "the server is restarting; send the request again"
-            write_json_error(conn.sock, status, reason, message)
+            if conn.incoming.buffer:
+                self._give_up(conn)
             self._close(conn)
+
+    def _give_up(self, conn) -> None:
+        if self.alive:
+            timeout = self.read_limits.timeout_s
+            message = f"the request did not arrive whole within {timeout:g} s"
+            write_json_error(conn.sock, 408, "Request Timeout", message)
+        else:
+            message = "the server is restarting; send the request again"
+            write_json_error(conn.sock, 503, "Service Unavailable", message)
 
 
 def write_json_error(sock, status: int, reason: str, message: str) -> None:
