@@ -64,7 +64,8 @@ class BufferingWorker(ThreadWorker):
             return
         leftover = conn.parser.unreader.take_buffered() if conn.parser is not None else b""
         conn.incoming = IncomingRequest(self.read_limits.body_bytes, self.max_head, leftover)
-        conn.sock.setblocking(False)
+        if conn.sock.gettimeout() != 0.0:  # only after a pipelined request: no syscall otherwise
+            conn.sock.setblocking(False)
         self._receive(conn, waiting=False)  # usually all there already: no trip to the poller
 
     def _receive(self, conn, waiting: bool, _fileobj=None) -> None:
@@ -103,8 +104,7 @@ class BufferingWorker(ThreadWorker):
         """Give the buffered request to a thread, as if gunicorn had read it from the socket."""
         data = bytes(conn.incoming.buffer)
         conn.incoming.buffer.clear()
-        conn.sock.setblocking(True)
-        conn.init()
+        conn.init()  # the thread makes the socket blocking again
         conn.parser.unreader.unread(data)
         conn.data_ready = True
         super().enqueue_req(conn)
