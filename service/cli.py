@@ -33,10 +33,12 @@ def bad_input_errors() -> tuple[type[Exception], ...]:
     from training.data import DataError
     from training.embedding import EmbeddingError
     from training.encoders import EncoderError
+    from training.model import TooFewExamples
     from training.scorer import UnknownTargetError
 
     return (
         DataError,
+        TooFewExamples,
         BundleError,
         EmbeddingError,
         EncoderError,
@@ -101,11 +103,11 @@ def main() -> None:
 
 
 def labeled_csv_options(command):
-    """The CSV... argument and the reading options of every command that reads labeled CSVs."""
+    """The FILE... argument and the reading options of every command that reads labeled data."""
     options = [
         click.argument(
             "csv_files",
-            metavar="CSV...",
+            metavar="FILE...",
             nargs=-1,
             required=True,
             type=click.Path(exists=True, dir_okay=False),
@@ -115,7 +117,10 @@ def labeled_csv_options(command):
         click.option("--stance-column", help="Column with the stance (default: stance/label)."),
         click.option("--sentiment-column", help="Column with the sentiment (optional)."),
         click.option("--target", "fixed_target", help="Every row is about this target."),
-        click.option("--encoding", help="File encoding (default: UTF-8, else detected)."),
+        click.option(
+            "--encoding", help="Text encoding (default: UTF-8, else detected, cp1252 first)."
+        ),
+        click.option("--delimiter", help="CSV delimiter: ',', ';', tab, '|' (default: detected)."),
         click.option(
             "--strict", is_flag=True, help="Conflicting duplicate rows are errors, not warnings."
         ),
@@ -145,13 +150,27 @@ def labeled_csv_options(command):
 @click.option("--out", type=click.Path(file_okay=False), help="Models directory to write into.")
 @click.option("--name", help="Bundle name (default: stance-<time>-<data hash>).")
 @click.option("--force", is_flag=True, help="Replace an existing bundle of the same name.")
-@click.option("--cv", default=5, show_default=True, help="Cross-validation folds (0: skip).")
-@click.option("--seed", default=0, show_default=True, help="Seed of the fold assignment.")
+@click.option(
+    "--cv",
+    type=click.IntRange(min=0),
+    default=5,
+    show_default=True,
+    help="Cross-validation folds, 2 or more (0: skip).",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**32 - 1),
+    default=0,
+    show_default=True,
+    help="Seed of the fold assignment.",
+)
 @click.option(
     "--min-per-class",
+    type=click.IntRange(min=1),
     default=10,
     show_default=True,
-    help="Minimum examples per stance label and target.",
+    help="Minimum examples per stance label and target (at least 5: the heads calibrate on 5 "
+    "folds).",
 )
 @click.option(
     "--embedding-model",
@@ -161,6 +180,7 @@ def labeled_csv_options(command):
 @click.option(
     "--C",
     "regularisation",
+    type=click.FloatRange(min=0, min_open=True),
     default=1.0,
     show_default=True,
     help="Inverse regularisation strength of the heads.",
@@ -178,9 +198,13 @@ def train(
     regularisation,
     mapping,
     encoding,
+    delimiter,
     strict,
 ):
-    """Train stance and sentiment heads on labeled CSVs and write a bundle."""
+    """Train stance and sentiment heads on labeled data and write a bundle.
+
+    FILE: CSV/TSV, JSON Lines, JSON or Parquet, one row per (quote, target).
+    """
     from training import (
         StanceModel,
         cross_validate,
@@ -189,16 +213,29 @@ def train(
         write_bundle,
     )
 
+    model = StanceModel(C=regularisation)
+    if cv == 1:
+        raise click.BadParameter(
+            "use 0 to skip cross-validation, or 2 folds or more", param_hint="--cv"
+        )
+    if min_per_class < model.min_examples_per_class:
+        raise click.BadParameter(
+            f"{min_per_class} is below {model.min_examples_per_class}, the fewest examples of a "
+            f"label the calibrated heads can learn from ({model.min_examples_per_class}-fold "
+            "calibration); add examples or leave the thin target out of the file",
+            param_hint="--min-per-class",
+        )
     quotes = read_labeled_csv(
         csv_files,
         mapping,
         encoding=encoding,
+        delimiter=delimiter,
         min_per_class=min_per_class,
         strict_duplicates=strict,
     )
     for warning in quotes.warnings:
         errors.print(f"warning: {warning}")
-    model = StanceModel(embedder=get_embedder(embedding_model), C=regularisation)
+    model.set_params(embedder=get_embedder(embedding_model))
     metrics = None
     if cv > 1:
         with errors.status(f"cross-validating ({cv} folds)…"):
@@ -214,14 +251,15 @@ def train(
 @click.option("--model", "bundle_name", envvar="STANCE_MODEL", help="Bundle name or path.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 @labeled_csv_options
-def evaluate_command(bundle_name, csv_files, as_json, mapping, encoding, strict):
-    """Metrics of a bundle on held-out labeled CSVs."""
+def evaluate_command(bundle_name, csv_files, as_json, mapping, encoding, delimiter, strict):
+    """Metrics of a bundle on held-out labeled data (CSV/TSV, JSON Lines, JSON or Parquet)."""
     from training import evaluate, load_bundle, read_labeled_csv
 
     quotes = read_labeled_csv(
         csv_files,
         mapping,
         encoding=encoding,
+        delimiter=delimiter,
         require_min=False,
         strict_duplicates=strict,
         deduplicate=False,
@@ -245,9 +283,11 @@ def evaluate_command(bundle_name, csv_files, as_json, mapping, encoding, strict)
 def predict(text, actor, bundle_name, targets, as_json):
     """Score one quote."""
     from training.bundle import load_bundle
+    from training.texts import blank_text_problem
 
-    if not text.strip():
-        raise BadInput("TEXT is empty")
+    problem = blank_text_problem(text)
+    if problem:
+        raise BadInput(f"TEXT: {problem}")
     bundle = load_bundle(bundle_name)
     wanted = [t.strip() for t in targets.split(",")] if targets else None
     score = bundle.model.score([text], wanted)[0]

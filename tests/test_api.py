@@ -555,3 +555,143 @@ def test_concurrent_http_requests_are_coalesced(default_bundle):
     assert "stance_encode_batch_size_sum 8.0" in text
     batches = float(text.split("stance_encode_batch_size_count ")[1].split()[0])
     assert batches <= 2
+
+
+# --- inputs from the field ---------------------------------------------------------------
+
+INVISIBLE_TEXTS = ["\u200b\u200b", "\ufeff", "\x00", "\x01\x02\x7f", " \u200b\t\u2060 ", "\u3164"]
+
+
+@pytest.mark.parametrize(
+    "text", INVISIBLE_TEXTS, ids=lambda t: "+".join(f"U{ord(c):04X}" for c in t)
+)
+def test_text_of_only_invisible_characters_is_422_like_an_empty_text(client, text):
+    for body, path in (
+        ({"text": text}, "text"),
+        ({"quotes": [{"text": "NATO must spend more."}, {"text": text}]}, "quotes[1].text"),
+        ({"article": {"text": text}}, "article.text"),
+    ):
+        error = _error(client.post("/stance", json=body), 422, "invalid_request")
+        messages = {e["path"]: e["message"] for e in error["details"]["errors"]}
+        assert messages[path].startswith("expected non-blank text"), messages
+
+
+@pytest.mark.parametrize(
+    "date", ["2025-13-45", "2025-02-30", "2025-02-13garbage", "2025-02-13T24:00", "20250213"]
+)
+def test_impossible_dates_are_422_naming_the_field_in_every_mode(client, date):
+    quotes = [{"text": "a", "date": "2025-02-13"}, {"text": "b", "date": date}]
+    for body, path in (
+        ({"text": "NATO must spend more.", "date": date}, "date"),
+        ({"quotes": quotes}, "quotes[1].date"),
+        ({"article": {"text": 'She said: "We will pay."', "date": date}}, "article.date"),
+    ):
+        error = _error(client.post("/stance", json=body), 422, "invalid_request")
+        assert path in {e["path"] for e in error["details"]["errors"]}, error
+        assert date[:10] in error["message"]
+
+
+def test_iso_dates_with_times_and_offsets_are_accepted_and_give_actor_days(client):
+    dates = ["2025-02-13", "2025-02-14T09:30:00Z", "2025-02-15 23:59:59.5+01:00", None]
+    quotes = [{"text": "NATO must spend more.", "actor": "A", "date": d} for d in dates]
+    response = client.post("/stance", json={"quotes": quotes, "targets": ["nato_spending"]})
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert [q["date"] for q in body["quotes"]] == dates  # echoed as sent
+    (actor,) = body["actors"]
+    assert (actor["first_date"], actor["last_date"]) == ("2025-02-13", "2025-02-15")
+
+
+def _gzip(data: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(data, mtime=0)
+
+
+def test_gzip_body_is_decompressed_and_scored_like_the_plain_one(client):
+    body = json.dumps({"text": "NATO allies must spend more on defence.", "id": "g"}).encode()
+    plain = client.post("/stance", data=body, content_type="application/json")
+    zipped = client.post(
+        "/stance",
+        data=_gzip(body),
+        content_type="application/json",
+        headers={"Content-Encoding": "gzip"},
+    )
+    assert zipped.status_code == 200, zipped.get_json()
+    assert zipped.get_json()["quotes"] == plain.get_json()["quotes"]
+
+
+def test_plain_body_labelled_gzip_is_400_and_not_scored(client):
+    body = json.dumps({"text": "NATO allies must spend more on defence."}).encode()
+    response = client.post(
+        "/stance", data=body, content_type="application/json", headers={"Content-Encoding": "gzip"}
+    )
+    error = _error(response, 400, "malformed_body")
+    assert "not gzip data" in error["message"]
+
+
+def test_unsupported_content_encoding_is_415_naming_it(client):
+    response = client.post(
+        "/stance", data=b"{}", content_type="application/json", headers={"Content-Encoding": "br"}
+    )
+    error = _error(response, 415, "unsupported_media_type")
+    assert "'br'" in error["message"] and error["details"]["supported"] == ["gzip", "identity"]
+
+
+def test_gzip_body_that_decompresses_past_the_limit_is_413(client):
+    bomb = _gzip(json.dumps({"text": "x" * (SMALL.max_body_bytes * 3)}).encode())
+    assert len(bomb) < SMALL.max_body_bytes
+    response = client.post(
+        "/stance", data=bomb, content_type="application/json", headers={"Content-Encoding": "gzip"}
+    )
+    error = _error(response, 413, "body_too_large")
+    assert error["details"] == {"max_body_bytes": SMALL.max_body_bytes}
+    assert "decompressed" in error["message"]
+
+
+def test_query_parameters_on_post_are_400_naming_them(client):
+    error = _error(
+        client.post("/stance?targets=nato_spending&debug", json={"text": "a"}),
+        400,
+        "query_not_allowed",
+    )
+    assert error["details"] == {"parameters": ["debug", "targets"]}
+    assert "JSON body" in error["message"]
+    _error(client.post("/admin/reload?model=x"), 400, "query_not_allowed")
+    assert client.get("/health?probe=1").status_code == 200  # GETs ignore cache-busters
+
+
+def test_integer_ids_follow_json_schema_and_have_a_bound(client):
+    body = client.post("/stance", json={"quotes": [{"text": "a", "id": 1.0}]}).get_json()
+    assert body["quotes"][0]["id"] == 1 and isinstance(body["quotes"][0]["id"], int)
+    for bad in (2**53, -(2**53), 1e300, 1.5):
+        error = _error(
+            client.post("/stance", json={"quotes": [{"text": "a", "id": bad}]}),
+            422,
+            "invalid_request",
+        )
+        assert [e["path"] for e in error["details"]["errors"]] == ["quotes[0].id"]
+
+
+def test_a_name_repeated_in_a_json_object_is_422_naming_its_path(client):
+    raw = '{"quotes": [{"text": "a"}, {"text": "b", "actor": "X", "text": "c"}]}'
+    error = _error(
+        client.post("/stance", data=raw, content_type="application/json"), 422, "invalid_request"
+    )
+    assert error["details"]["errors"] == [
+        {"path": "quotes[1].text", "message": "appears more than once"}
+    ]
+    raw = '{"text": "a", "text": "b"}'
+    error = _error(
+        client.post("/stance", data=raw, content_type="application/json"), 422, "invalid_request"
+    )
+    assert error["details"]["errors"][0]["path"] == "text"
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_non_json_numbers_are_400(client, constant):
+    raw = '{"quotes": [{"text": "a", "id": ' + constant + "}]}"
+    error = _error(
+        client.post("/stance", data=raw, content_type="application/json"), 400, "malformed_json"
+    )
+    assert constant.lstrip("-") in error["message"]

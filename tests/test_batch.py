@@ -338,3 +338,79 @@ def test_the_output_records_the_model_and_the_encoder_that_scored_it(bundle, tmp
         assert provenance["targets"] == list(bundle.model.targets)
     assert (tmp_path / "scored.csv.provenance.json").is_file()
     assert not (tmp_path / "scored.parquet.provenance.json").exists()
+
+
+def test_rows_of_only_invisible_characters_get_the_empty_text_error(bundle, tmp_path):
+    texts = [TEXTS[0], "\u200b\u200b", "\ufeff", "\x00", " \u2060\t", TEXTS[4] + "\u200b"]
+    path = tmp_path / "invisible.jsonl"
+    path.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
+    result = score_files([str(path)], tmp_path / "out.jsonl", bundle=bundle, progress=False)
+    rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert result.errors == 4
+    assert [row["text"] for row in rows] == texts  # kept as they were
+    assert rows[0]["error"] is None and rows[5]["error"] is None and rows[5]["sentiment"]
+    for row in rows[1:5]:
+        assert row["error"].startswith("text is empty: it has only invisible characters")
+        assert row["nato_spending_stance"] is None
+    assert "U+200B ZERO WIDTH SPACE" in rows[1]["error"]
+
+
+def test_rows_with_impossible_dates_get_an_error_naming_the_column(bundle, tmp_path):
+    dates = ["2025-02-13", "2025-02-30", "2025-13-45", "2025-02-13garbage", "", "1425204000000"]
+    frame = pd.DataFrame({"text": TEXTS[: len(dates)], "actor": "A Minister", "published": dates})
+    path = tmp_path / "dated.csv"
+    frame.to_csv(path, index=False)
+    actors = tmp_path / "actors.csv"
+    result = score_files(
+        [str(path)], tmp_path / "out.csv", bundle=bundle, actors=actors, progress=False
+    )
+    out = pd.read_csv(tmp_path / "out.csv", keep_default_na=False)
+    assert result.errors == 3
+    assert list(out["published"]) == dates  # the input is kept as it was
+    assert out["error"][0] == out["error"][4] == out["error"][5] == ""
+    assert out["error"][1] == (
+        "column 'published': '2025-02-30' is not a real calendar date "
+        "(day is out of range for month)"
+    )
+    assert out["error"][2].startswith("column 'published': '2025-13-45' is not a real")
+    assert out["error"][3].startswith("column 'published': '2025-02-13garbage' is not an ISO")
+    assert out["nato_spending_stance"][1] == ""
+    summary = pd.read_csv(actors)
+    assert set(summary["first_date"]) == {"2015-03-01"} and set(summary["quotes"]) == {3}
+    assert set(summary["last_date"]) == {"2025-02-13"}
+
+
+def test_cli_reads_an_excel_semicolon_cp1252_csv_and_says_how(tmp_path):
+    path = tmp_path / "excel.csv"
+    texts = ["¡Qué vergüenza! Hay que gastar más en defensa", "Pas un euro de plus pour l'armée"]
+    path.write_bytes(
+        ("text;actor\n" + "".join(f"{t};la ministra\n" for t in texts)).encode("cp1252")
+    )
+    out = tmp_path / "out.csv"
+    result = run_cli(str(path), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert f"note: {path}: not UTF-8, read as cp1252 (detected" in result.output
+    assert f"note: {path}: columns separated by ';'" in result.output
+    scored = pd.read_csv(out)
+    assert list(scored["text"]) == texts and scored["error"].isna().all()
+
+
+def test_cli_encoding_and_delimiter_options_read_what_detection_cannot(tmp_path):
+    path = tmp_path / "quotes.csv"
+    path.write_bytes("text|who\nŞimdi değil|bakan\n".encode("cp1254"))
+    out = tmp_path / "out.jsonl"
+    result = run_cli(str(path), "-o", str(out), "--encoding", "cp1254", "--delimiter", "|")
+    assert result.exit_code == 0, result.output
+    (row,) = [json.loads(line) for line in out.read_text().splitlines()]
+    assert (row["text"], row["who"]) == ("Şimdi değil", "bakan")
+
+
+def test_cli_undecodable_byte_late_in_a_file_names_file_and_line(tmp_path):
+    path = tmp_path / "late.csv.gz"
+    rows = [b"text,padding"] + [b"NATO must spend more," + b"x" * 1000] * 1200  # past 1 MiB
+    rows[1100] = b"caf\xe9 au lait,x"  # Latin-1, after the part that detection reads
+    path.write_bytes(gzip.compress(b"\n".join(rows)))
+    result = run_cli(str(path), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 2, result.output
+    assert f"{path}:1101, column 4: byte 0xE9 is not valid utf-8" in result.output
+    assert "pass --encoding" in result.output and "position" not in result.output

@@ -69,3 +69,17 @@ def test_non_article_file_is_refused_naming_it(tmp_path):
     )
     assert result.exit_code == 2
     assert f"{stray}: --articles reads .txt and .jsonl" in result.output
+
+
+def test_an_article_with_an_impossible_date_gives_its_quotations_a_date_error(tmp_path):
+    articles = tmp_path / "articles.jsonl"
+    body = 'The minister said: "We will raise the defence budget to three percent next year."'
+    lines = [{"id": "a1", "text": body, "date": "2025-02-30"}, {"id": "a2", "text": body}]
+    articles.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    out = tmp_path / "scored.jsonl"
+    result = CliRunner().invoke(main, ["score", "--articles", str(articles), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = {r["doc"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert rows["a1"]["error"].startswith("column 'date': '2025-02-30' is not a real calendar")
+    assert rows["a1"]["nato_spending_stance"] is None
+    assert rows["a2"]["error"] is None and rows["a2"]["nato_spending_stance"]

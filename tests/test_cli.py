@@ -127,3 +127,103 @@ def test_internal_failure_exits_1(models, tmp_path):
     result = run(["predict", "text", "--model", "broken"], root)
     assert result.exit_code == 1
     assert "internal failure" in result.output
+
+
+@pytest.mark.parametrize("text", ["\u200b\u200b", "\ufeff", "\x00", " \u2060\t "])
+def test_predict_of_only_invisible_characters_exits_2_like_an_empty_text(models, text):
+    root, _ = models
+    result = run(["predict", text, "--model", "small"], root)
+    assert result.exit_code == 2, result.output
+    assert "TEXT: text is empty" in result.output
+
+
+def thin_csv(tmp_path, favor: int):
+    """Labeled quotes for one target with `favor` favor examples and 12 of the other labels."""
+    lines = ["text,target,stance"]
+    for label, count in (("favor", favor), ("against", 12), ("none", 12)):
+        lines += [
+            f"a {label} quote about defence budgets number {i},nato_spending,{label}"
+            for i in range(count)
+        ]
+    path = tmp_path / "thin.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("cv", ["0", "5"])
+def test_min_per_class_below_what_training_needs_exits_2_saying_what_to_do(tmp_path, cv):
+    path = thin_csv(tmp_path, favor=4)
+    result = run(
+        ["train", str(path), "--out", str(tmp_path), "--min-per-class", "3", "--cv", cv], tmp_path
+    )
+    assert result.exit_code == 2, result.output
+    assert "--min-per-class" in result.output and "5-fold calibration" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_too_few_examples_for_cross_validation_folds_exits_2_and_fewer_folds_train(tmp_path):
+    path = thin_csv(tmp_path, favor=5)
+    args = ["train", str(path), "--out", str(tmp_path / "out"), "--min-per-class", "5"]
+    result = run([*args, "--cv", "5"], tmp_path)
+    assert result.exit_code == 2, result.output
+    assert "cross-validation with 5 folds (fewer: --cv)" in result.output
+    assert "target 'nato_spending' has 4 'favor' example(s)" in result.output
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    trained = run([*args, "--cv", "0", "--name", "thin"], tmp_path)
+    assert trained.exit_code == 0, trained.output
+    assert (tmp_path / "out" / "thin" / "manifest.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--cv", "1"), ("--cv", "-2"), ("--C", "0"), ("--seed", "-1")]
+)
+def test_bad_training_options_exit_2_before_reading_anything(tmp_path, option, value):
+    path = thin_csv(tmp_path, favor=12)
+    result = run(["train", str(path), "--out", str(tmp_path), option, value], tmp_path)
+    assert result.exit_code == 2, result.output
+    assert option in result.output and "Traceback" not in result.output
+
+
+def test_fitting_on_too_few_examples_raises_a_clear_error_not_sklearns(tmp_path):
+    from training import StanceModel, TooFewExamples, read_labeled_csv
+
+    quotes = read_labeled_csv([thin_csv(tmp_path, favor=3)], require_min=False)
+    with pytest.raises(TooFewExamples, match=r"has 3 'favor' example\(s\).*at least 5"):
+        StanceModel().fit(quotes)
+
+
+def test_non_latin_target_names_train_and_score_into_valid_columns(tmp_path):
+    target = "Сближение с Россией"
+    said = {
+        "favor": "talks with Moscow now",
+        "against": "no deal with the Kremlin",
+        "none": "the weather in Riga",
+    }
+    rows = [
+        (f"{said[label]}, said a minister ({i})", target, label) for label in said for i in range(6)
+    ]
+    labeled = tmp_path / "labels.csv"
+    pd.DataFrame(rows, columns=["text", "target", "stance"]).to_csv(labeled, index=False)
+    models = tmp_path / "models"
+    args = ["train", str(labeled), "--out", str(models), "--name", "cyr", "--cv", "0"]
+    trained = run([*args, "--min-per-class", "5"], models)
+    assert trained.exit_code == 0, trained.output
+    manifest = json.loads((models / "cyr" / "manifest.json").read_text())
+    assert [t["id"] for t in manifest["targets"]] == ["сближение_с_россией"]
+    quotes = tmp_path / "quotes.csv"
+    quotes.write_text("text\nWe should resume talks with Moscow now.\n")
+    for name in ("scored.csv", "scored.parquet"):
+        result = run(["score", str(quotes), "-o", str(tmp_path / name), "--model", "cyr"], models)
+        assert result.exit_code == 0, result.output
+        read = pd.read_parquet if name.endswith("parquet") else pd.read_csv
+        scored = read(tmp_path / name)
+        assert "сближение_с_россией_stance" in scored.columns
+        assert scored["сближение_с_россией_stance"][0] in {"favor", "against", "none"}
+
+
+def test_a_target_name_without_letters_or_digits_is_named_in_the_error(tmp_path):
+    path = tmp_path / "emoji.csv"
+    path.write_text("text,target,stance\nWe need more tanks.,🚀,favor\n")
+    result = run(["train", str(path), "--out", str(tmp_path)], tmp_path)
+    assert result.exit_code == 2
+    assert f"{path}:2, column 'target': target '🚀' has no letter or digit" in result.output

@@ -180,3 +180,151 @@ def test_errors_from_several_files_are_all_reported(tmp_path):
     with pytest.raises(DataError) as caught:
         read_labeled_csv([first, second])
     assert [(i.file, i.line) for i in caught.value.issues] == [(str(first), 2), (str(second), 2)]
+
+
+def test_text_of_only_invisible_characters_is_an_empty_text_naming_the_line(tmp_path):
+    path = write(tmp_path, HEADER + rows() + "\u200b\ufeff\u2060,nato_spending,favor,neutral\n")
+    with pytest.raises(DataError) as caught:
+        read_labeled_csv([path])
+    issue = only_issue(caught.value)
+    assert (issue.line, issue.column) == (32, "text")
+    assert issue.message.startswith("text is empty: it has only invisible characters")
+
+
+SPANISH = "¡Qué vergüenza! España gastará más en defensa, dijo la ministra"
+
+
+def test_western_european_excel_csv_is_read_as_cp1252_and_says_so(tmp_path):
+    body = (
+        HEADER.replace(",", ";")
+        + rows().replace(",", ";")
+        + f"{SPANISH};nato_spending;favor;negative\n"
+    )
+    path = write(tmp_path, body, "excel.csv", encoding="cp1252")
+    quotes = read_labeled_csv([path])
+    assert SPANISH in set(quotes.frame["text"])
+    assert quotes.encodings[str(path)] == "cp1252"
+    assert (
+        f"{path}: not UTF-8, read as cp1252 (detected; pass --encoding to choose another)"
+        in quotes.warnings
+    )
+    assert f"{path}: columns separated by ';'" in quotes.warnings
+
+
+@pytest.mark.parametrize(
+    "text", ["¡qué bien!", "Le ministre a été très clair", "Não é possível", "Schöne Grüße"]
+)
+def test_short_western_file_is_not_taken_for_another_encoding(tmp_path, text):
+    path = write(tmp_path, f"text,target,stance\n{text},nato,favor\n", encoding="cp1252")
+    quotes = read_labeled_csv([path], require_min=False)
+    assert list(quotes.frame["text"]) == [text]
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("Zażółć gęślą jaźń powiedział minister obrony", "cp1250"),
+        ("Мы должны увеличить расходы на оборону", "cp1251"),
+        ("Πρέπει να αυξήσουμε τις αμυντικές δαπάνες", "cp1253"),
+    ],
+)
+def test_other_legacy_encodings_are_still_detected(tmp_path, text, encoding):
+    path = write(
+        tmp_path, HEADER + rows() + f"{text},nato_spending,favor,neutral\n", encoding=encoding
+    )
+    quotes = read_labeled_csv([path])
+    assert text in set(quotes.frame["text"]) and quotes.encodings[str(path)] == encoding
+
+
+def test_a_detected_encoding_that_gives_unlikely_characters_stops_naming_line_and_column():
+    from training.textfiles import Encoding, UnreadableFile, decode
+
+    raw = "text,target,stance\nok,nato,favor\n¡qué bien!,nato,favor\n".encode("cp1252")
+    with pytest.raises(UnreadableFile) as caught:
+        decode(raw, "excel.csv", Encoding("cp1250", detected=True))
+    assert str(caught.value).startswith("excel.csv:3, column 1: read as cp1250 (detected)")
+    assert "'ˇ' (U+02C7 CARON)" in str(caught.value) and "--encoding" in str(caught.value)
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_semicolon_tab_and_pipe_delimiters_are_detected(tmp_path, delimiter):
+    body = (HEADER + rows()).replace(",", delimiter)
+    body += f"Hola, amigo{delimiter}nato_spending{delimiter}none{delimiter}neutral\n"
+    quotes = read_labeled_csv([write(tmp_path, body)])
+    assert len(quotes.frame) == 31 and "Hola, amigo" in set(quotes.frame["text"])
+
+
+def test_excel_sep_line_names_the_delimiter_and_lines_stay_true(tmp_path):
+    body = "sep=;\n" + (HEADER + rows()).replace(",", ";") + "hello;nato_spending;perhaps;\n"
+    with pytest.raises(DataError) as caught:
+        read_labeled_csv([write(tmp_path, body)])
+    issue = only_issue(caught.value)
+    assert (issue.line, issue.column) == (33, "stance")
+
+
+def test_undecidable_delimiter_asks_for_delimiter_and_the_option_settles_it(tmp_path):
+    path = write(tmp_path, "text;tar,get;stance\na,b;nato;favor\n")  # ',' splits it alike
+    with pytest.raises(DataError) as caught:
+        read_labeled_csv([path], require_min=False)
+    assert "pass --delimiter" in only_issue(caught.value).message
+    mapping = ColumnMapping(target="tar,get")
+    quotes = read_labeled_csv([path], mapping, require_min=False, delimiter=";")
+    assert quotes.frame.iloc[0]["text"] == "a,b"
+
+
+def test_invalid_bytes_under_a_given_encoding_name_line_and_column(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_bytes(HEADER.encode() + rows().encode() + b"caf\xc3\x28 x,nato_spending,favor,\n")
+    with pytest.raises(DataError) as caught:
+        read_labeled_csv([path], encoding="utf-8")
+    issue = only_issue(caught.value)
+    assert (issue.line, issue.column) == (32, 4)
+    assert "byte 0xC3 is not valid utf-8" in issue.message
+
+
+def labeled_records() -> list[dict]:
+    records = []
+    for line in rows().splitlines():
+        text, target, stance, sentiment = line.split(",")
+        records.append(
+            {"Text": text, "target": target, "stance": stance.upper(), "sentiment": sentiment}
+        )
+    return records
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "json", "parquet", "jsonl.gz"])
+def test_labeled_json_lines_json_and_parquet_follow_the_same_column_rules(tmp_path, suffix):
+    import gzip
+    import json
+
+    import pandas as pd
+
+    records = labeled_records()
+    path = tmp_path / f"labels.{suffix}"
+    if suffix == "parquet":
+        pd.DataFrame(records).to_parquet(path)
+    elif suffix == "json":
+        path.write_text(json.dumps(records, indent=2))
+    else:
+        data = "".join(json.dumps(r) + "\n" for r in records).encode()
+        path.write_bytes(gzip.compress(data) if suffix.endswith("gz") else data)
+    quotes = read_labeled_csv([path])
+    assert quotes.counts() == {"nato_spending": {"favor": 10, "against": 10, "none": 10}}
+    assert quotes.sha256 == read_labeled_csv([write(tmp_path, HEADER + rows())]).sha256
+
+
+def test_bad_records_in_json_lines_name_their_line(tmp_path):
+    import json
+
+    lines = [json.dumps(r) for r in labeled_records()]
+    lines[3] = json.dumps({**labeled_records()[3], "stance": None})
+    lines[5] = '{"text": "broken'
+    lines[7] = "[1, 2]"
+    path = tmp_path / "labels.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError) as caught:
+        read_labeled_csv([path], require_min=False)
+    found = {(i.line, i.column): i.message for i in caught.value.issues}
+    assert found[(4, "stance")] == "'' is not a stance label; expected favor, against or none"
+    assert found[(6, None)].startswith("invalid JSON")
+    assert found[(8, None)] == "expected a JSON object, got list"

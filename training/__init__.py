@@ -39,7 +39,7 @@ _MODULES = {
         "get_embedder",
     ),
     "training.evaluation": ("cross_validate", "evaluate", "stance_metrics"),
-    "training.model": ("StanceModel",),
+    "training.model": ("StanceModel", "TooFewExamples"),
     "training.scorer": ("QuoteBatch", "StanceScorer", "UnknownTargetError"),
     "training.scores": (
         "POOLED",

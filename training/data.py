@@ -1,19 +1,19 @@
-"""Reading and validating labeled stance CSVs (the input of `stance train` and `evaluate`)."""
+"""Reading and validating labeled stance data (the input of `stance train` and `evaluate`)."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from charset_normalizer import from_bytes
 
+from training.records import Table, read_table
 from training.scores import SENTIMENT_LABELS, STANCE_LABELS
+from training.textfiles import UnreadableFile
+from training.texts import text_problem
 
 DEFAULT_MIN_PER_CLASS = 10
 
@@ -32,11 +32,11 @@ class DataIssue:
 
     file: str
     line: int
-    column: str | None
+    column: str | int | None  # a column name, or a character position in the line
     message: str
 
     def __str__(self) -> str:
-        column = f", column '{self.column}'" if self.column else ""
+        column = f", column {self.column!r}" if self.column else ""
         return f"{self.file}:{self.line}{column}: {self.message}"
 
 
@@ -89,8 +89,16 @@ class LabeledQuotes:
 
 
 def target_id(name: str) -> str:
-    """A target's identifier in column names: 'Hillary Clinton' -> 'hillary_clinton'."""
-    return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
+    """A target's identifier in column names, in any script: 'Hillary Clinton' ->
+    'hillary_clinton', 'Сближение с Россией' -> 'сближение_с_россией'.
+
+    Unicode-normalised (NFKC) and case-folded; every run of characters that are not letters,
+    combining marks or digits becomes one '_'. Such names are valid columns in CSV (UTF-8)
+    and Parquet, and valid Python identifiers unless they start with a digit.
+    """
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    kept = "".join(c if unicodedata.category(c)[0] in "LMN" else " " for c in folded)
+    return "_".join(kept.split())
 
 
 def normalise_label(value: str, allowed: tuple[str, ...]) -> str | None:
@@ -99,31 +107,22 @@ def normalise_label(value: str, allowed: tuple[str, ...]) -> str | None:
     return label if label in allowed else None
 
 
-def decode(raw: bytes, encoding: str | None) -> tuple[str, str]:
-    """Text of a file and the encoding used: given, UTF-8 (BOM or not), or detected 8-bit."""
-    if encoding:
-        return raw.decode(encoding), encoding
-    try:
-        return raw.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        best = from_bytes(raw).best()
-        guess = best.encoding if best is not None else "cp1252"
-        if guess.replace("_", "").lower() in {"utf8", "ascii"}:
-            guess = "cp1252"
-        return raw.decode(guess, errors="strict"), guess
-
-
 def read_labeled_csv(
     paths: list[str | Path],
     mapping: ColumnMapping | None = None,
     *,
     encoding: str | None = None,
+    delimiter: str | None = None,
     min_per_class: int = DEFAULT_MIN_PER_CLASS,
     require_min: bool = True,
     strict_duplicates: bool = False,
     deduplicate: bool = True,
 ) -> LabeledQuotes:
-    """Read and validate labeled CSVs; DataError names file, line and column of each issue."""
+    """Read and validate labeled files; DataError names file, line and column of each issue.
+
+    CSV/TSV, JSON Lines, JSON arrays and Parquet (compressed or not) are read by the rules of
+    `training.textfiles` (encoding, delimiter) and validated by the same column rules.
+    """
     mapping = mapping or ColumnMapping()
     issues: list[DataIssue] = []
     rows: list[dict] = []
@@ -131,19 +130,19 @@ def read_labeled_csv(
     warnings: list[str] = []
     for path in map(Path, paths):
         try:
-            raw = path.read_bytes()
+            table = read_table(path, encoding, delimiter)
         except OSError as error:
-            issues.append(DataIssue(str(path), 0, None, f"cannot read file: {error.strerror}"))
+            issues.append(DataIssue(str(path), 0, None, f"cannot read file: {error}"))
             continue
-        try:
-            text, used = decode(raw, encoding)
-        except (UnicodeDecodeError, LookupError) as error:
-            issues.append(DataIssue(str(path), 1, None, f"cannot decode as {encoding}: {error}"))
+        except UnreadableFile as error:
+            issues.append(DataIssue(error.file, error.line, error.column, error.message))
             continue
-        encodings[str(path)] = used
-        if used != "utf-8":
-            warnings.append(f"{path}: not UTF-8, read as {used}")
-        rows.extend(_parse_rows(str(path), text, mapping, issues))
+        if table.encoding is not None:
+            encodings[str(path)] = table.encoding.name
+            if table.encoding.name != "utf-8":
+                warnings.append(f"{path}: not UTF-8, {table.encoding.describe()}")
+        warnings.extend(table.notes)
+        rows.extend(_validate_table(str(path), table, mapping, issues))
     if deduplicate and not issues:
         rows = _drop_duplicates(rows, issues, warnings, strict_duplicates)
     if not rows and not issues:
@@ -162,38 +161,15 @@ def read_labeled_csv(
     )
 
 
-def _parse_rows(file: str, text: str, mapping: ColumnMapping, issues: list[DataIssue]):
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
-        issues.append(DataIssue(file, 1, None, "file is empty; expected a header row"))
-        return
-    except csv.Error as error:
-        issues.append(DataIssue(file, 1, None, f"malformed CSV: {error}"))
-        return
-    columns = _resolve_columns(file, header, mapping, issues)
+def _validate_table(file: str, table: Table, mapping: ColumnMapping, issues: list[DataIssue]):
+    columns = _resolve_columns(file, table.header, mapping, issues)
     if columns is None:
         return
-    line = reader.line_num
-    while True:
-        start = line + 1
-        try:
-            record = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            issues.append(DataIssue(file, start, None, f"malformed CSV: {error}"))
-            return
-        line = reader.line_num
-        if not any(cell.strip() for cell in record):
+    for line, record in table.rows:
+        if isinstance(record, str):
+            issues.append(DataIssue(file, line, None, record))
             continue
-        if len(record) != len(header):
-            issues.append(
-                DataIssue(file, start, None, f"has {len(record)} fields, header has {len(header)}")
-            )
-            continue
-        row = _validate_row(file, start, dict(zip(header, record, strict=True)), columns, issues)
+        row = _validate_row(file, line, record, columns, issues)
         if row is not None:
             yield row
 
@@ -234,14 +210,18 @@ def _resolve_columns(file, header, mapping, issues) -> dict[str, str | None] | N
 
 def _validate_row(file, line, record, columns, issues) -> dict | None:
     before = len(issues)
-    text = record[columns["text"]].strip()
-    if not text:
-        issues.append(DataIssue(file, line, columns["text"], "text is empty"))
-    target_name = record[columns["target"]] if columns["target"] else columns["fixed_target"]
+    text = record.get(columns["text"])
+    problem = text_problem(text)
+    if problem:
+        issues.append(DataIssue(file, line, columns["text"], problem))
+    target_name = _cell(record, columns["target"]) if columns["target"] else columns["fixed_target"]
     target = target_id(target_name)
     if not target:
-        issues.append(DataIssue(file, line, columns["target"], "target is empty"))
-    stance_raw = record[columns["stance"]]
+        problem = "target is empty"
+        if target_name.strip():
+            problem = f"target {target_name!r} has no letter or digit to name it by"
+        issues.append(DataIssue(file, line, columns["target"], problem))
+    stance_raw = _cell(record, columns["stance"])
     stance = normalise_label(stance_raw, STANCE_LABELS)
     if stance is None:
         issues.append(
@@ -253,8 +233,8 @@ def _validate_row(file, line, record, columns, issues) -> dict | None:
             )
         )
     sentiment = None
-    if columns["sentiment"] is not None and record[columns["sentiment"]].strip():
-        sentiment_raw = record[columns["sentiment"]]
+    if columns["sentiment"] is not None and _cell(record, columns["sentiment"]).strip():
+        sentiment_raw = _cell(record, columns["sentiment"])
         sentiment = normalise_label(sentiment_raw, SENTIMENT_LABELS)
         if sentiment is None:
             issues.append(
@@ -269,13 +249,19 @@ def _validate_row(file, line, record, columns, issues) -> dict | None:
     if len(issues) > before:
         return None
     return {
-        "text": text,
+        "text": text.strip(),
         "target": target,
         "stance": stance,
         "sentiment": sentiment,
         "file": file,
         "line": line,
     }
+
+
+def _cell(record: dict, column: str) -> str:
+    """A label cell as text: JSON and Parquet values may be missing, null or numbers."""
+    value = record.get(column)
+    return "" if value is None else str(value)
 
 
 def _drop_duplicates(

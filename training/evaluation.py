@@ -14,7 +14,7 @@ from sklearn.metrics import (
 from sklearn.model_selection import StratifiedGroupKFold
 
 from training.data import LabeledQuotes
-from training.model import StanceModel
+from training.model import StanceModel, TooFewExamples
 from training.scorer import QuoteBatch, StanceScorer
 from training.scores import POOLED, SENTIMENT_LABELS, STANCE_LABELS
 
@@ -97,13 +97,21 @@ def cross_validate(
 ) -> dict:
     """K-fold metrics; every row of one quote lands in the same fold, so no quote leaks."""
     frame = quotes.frame.reset_index(drop=True)
-    texts = frame["text"].unique().tolist()
-    vectors = dict(zip(texts, model._embedder().encode_reference(texts), strict=True))
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     strata = frame["target"] + "/" + frame["stance"]
+    try:
+        splits = list(splitter.split(frame, strata, groups=frame["text"]))
+    except ValueError as error:  # more folds than quotes
+        raise TooFewExamples(f"cannot cross-validate with {folds} folds: {error}") from error
+    for fold, (train_index, _) in enumerate(splits, start=1):  # before the slow embedding
+        train = LabeledQuotes(frame.iloc[train_index], quotes.files, "", quotes.encodings)
+        where = f"cross-validation with {folds} folds (fewer: --cv), fold {fold}'s training part: "
+        model.check_class_counts(train, where)
+    texts = frame["text"].unique().tolist()
+    vectors = dict(zip(texts, model._embedder().encode_reference(texts), strict=True))
     predicted = pd.Series(index=frame.index, dtype=object)
     sentiment_predicted: dict[str, str] = {}
-    for train_index, test_index in splitter.split(frame, strata, groups=frame["text"]):
+    for train_index, test_index in splits:
         train = LabeledQuotes(frame.iloc[train_index], quotes.files, "", quotes.encodings)
         fold_model = clone(model).set_params(embedder=model._embedder()).fit(train, vectors)
         test = frame.iloc[test_index]

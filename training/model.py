@@ -21,6 +21,10 @@ from training.scorer import QuoteBatch, StanceScorer
 from training.scores import STANCE_LABELS, QuoteScore
 
 
+class TooFewExamples(ValueError):
+    """Labeled data too thin for the heads to be fitted; the message says what to do."""
+
+
 class QuoteFeatures(BaseEstimator, TransformerMixin):
     """Embedding fused with word and character n-gram TF-IDF features (None: no n-grams)."""
 
@@ -134,8 +138,31 @@ class StanceModel(BaseEstimator):
         features = QuoteFeatures(self.word_ngrams, self.char_ngrams, self.embedding_weight)
         return Pipeline([("features", features), ("classifier", classifier)])
 
+    @property
+    def min_examples_per_class(self) -> int:
+        """The fewest examples of each label a head can be fitted on (calibration folds)."""
+        return max(2, self.calibration_folds) if self.calibration else 1
+
+    def check_class_counts(self, quotes: LabeledQuotes, where: str = "") -> None:
+        """TooFewExamples when a target or sentiment label has too few examples to fit."""
+        least = self.min_examples_per_class
+        groups = [(f"target {t!r}", rows["stance"]) for t, rows in quotes.frame.groupby("target")]
+        sentiment = quotes.sentiment_rows()["sentiment"]
+        if len(sentiment):
+            groups.append(("sentiment", sentiment))
+        for name, labels in groups:
+            counts = labels.value_counts()
+            for label, count in counts.items():
+                if count < least:
+                    raise TooFewExamples(
+                        f"{where}{name} has {count} {label!r} example(s); the calibrated heads "
+                        f"need at least {least} of each label ({least}-fold calibration): add "
+                        "examples, or leave this target out"
+                    )
+
     def fit(self, quotes: LabeledQuotes, vectors: dict[str, np.ndarray] | None = None):
         """Fit every target head and, when sentiment labels exist, the sentiment head."""
+        self.check_class_counts(quotes)
         self.__dict__.pop("_scorer", None)
         frame = quotes.frame
         vectors = vectors or self._vectors_by_text(frame["text"].unique().tolist())

@@ -44,6 +44,15 @@ from service.api.server import serve as serve_gunicorn
     envvar="STANCE_TIMEOUT",
     help="Seconds before a silent worker is restarted [env STANCE_TIMEOUT].",
 )
+@click.option(
+    "--read-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=30.0,
+    show_default=True,
+    envvar="STANCE_READ_TIMEOUT",
+    help="Seconds a client has to send a whole request, head and body; then 408 "
+    "[env STANCE_READ_TIMEOUT].",
+)
 @click.option("--model", help="Bundle name or path in the models directory [env STANCE_MODEL].")
 @click.option(
     "--encoder-threads",
@@ -60,7 +69,18 @@ from service.api.server import serve as serve_gunicorn
 )
 @click.option("--access-log", is_flag=True, help="Log every request to stderr.")
 @click.option("--dev", is_flag=True, help="Run Flask's development server instead of gunicorn.")
-def serve(bind, workers, threads, timeout, model, encoder_threads, pin_cores, access_log, dev):
+def serve(
+    bind,
+    workers,
+    threads,
+    timeout,
+    read_timeout,
+    model,
+    encoder_threads,
+    pin_cores,
+    access_log,
+    dev,
+):
     """Serve the HTTP API (POST /stance, /model, /health, /ready, /metrics, /docs)."""
     try:
         config = ServiceConfig.from_env(model=model, encoder_threads=encoder_threads)
@@ -81,5 +101,6 @@ def serve(bind, workers, threads, timeout, model, encoder_threads, pin_cores, ac
         timeout=timeout,
         access_log=access_log,
         pin_cores=pin_cores,
+        read_timeout=read_timeout,
     )
     serve_gunicorn(config, options)

@@ -9,19 +9,34 @@ from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
-# Machine-readable codes for werkzeug's HTTP errors, by status.
+# Machine-readable codes of the HTTP errors werkzeug and gunicorn raise themselves, by status.
 _HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    408: "request_timeout",
     413: "body_too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
+    417: "expectation_failed",
     422: "invalid_request",
+    431: "headers_too_large",
     500: "internal_error",
+    501: "not_implemented",
     503: "model_not_ready",
 }
+
+
+def http_error_code(status: int) -> str:
+    """The stable code of an HTTP error that did not come from our own routes."""
+    return _HTTP_CODES.get(status, "http_error")
+
+
+def error_body(status: int, code: str, message: str, details: object = None) -> dict:
+    """The one JSON shape of every error: {"error": {status, code, message, details}}."""
+    return {"error": {"status": status, "code": code, "message": message, "details": details}}
 
 
 class ApiError(Exception):
@@ -40,9 +55,7 @@ def error_response(
     status: int, code: str, message: str, details: object = None, headers=None
 ) -> Response:
     """The JSON response of one error."""
-    response = jsonify(
-        {"error": {"status": status, "code": code, "message": message, "details": details}}
-    )
+    response = jsonify(error_body(status, code, message, details))
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -66,9 +79,7 @@ def register_error_handlers(app: Flask) -> None:
             details = {"max_body_bytes": app.config.get("MAX_CONTENT_LENGTH")}
         if status == 405:
             details = {"allowed": sorted(getattr(error, "valid_methods", None) or [])}
-        return error_response(
-            status, _HTTP_CODES.get(status, "http_error"), message, details, headers
-        )
+        return error_response(status, http_error_code(status), message, details, headers)
 
     @app.errorhandler(Exception)
     def internal_error(error: Exception) -> Response:

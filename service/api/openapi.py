@@ -121,6 +121,18 @@ def openapi_document(config: ServiceConfig) -> dict:
     not_ready = _error("No model loaded yet (loading, or the load failed).")
     unauthorized = _error("Missing or invalid bearer token (when STANCE_API_TOKEN is set).")
     simple = {"type": "object"}
+    bad_body = _error(
+        "The body is not JSON (NaN and Infinity are not JSON), its chunked framing or gzip "
+        "data is broken, it is shorter than its Content-Length, or the URL has a query string "
+        "(POST endpoints take none)."
+    )
+    too_large = _error(
+        f"The body exceeds {config.max_body_bytes} bytes as sent (Content-Length or chunked) "
+        "or once decompressed."
+    )
+    bad_media_type = _error(
+        "The Content-Type is not application/json, or the Content-Encoding is not gzip."
+    )
     paths = {
         "/health": {"get": {"summary": "Liveness", "responses": {"200": _json(simple, "Up.")}}},
         "/ready": {
@@ -153,13 +165,13 @@ def openapi_document(config: ServiceConfig) -> dict:
                 },
                 "responses": {
                     "200": _json(_ref("StanceResponse"), "Scores and per-actor summaries."),
-                    "400": _error("The body is not valid JSON."),
+                    "400": bad_body,
                     "401": unauthorized,
-                    "413": _error(f"The body exceeds {config.max_body_bytes} bytes."),
-                    "415": _error("The Content-Type is not application/json."),
+                    "413": too_large,
+                    "415": bad_media_type,
                     "422": _error(
-                        "Schema violation (details.errors name field paths), unknown target, "
-                        "or article mode not available."
+                        "Schema violation or a name repeated in a JSON object (details.errors "
+                        "name field paths), unknown target, or article mode not available."
                     ),
                     "503": not_ready,
                 },
@@ -183,12 +195,12 @@ def openapi_document(config: ServiceConfig) -> dict:
                 },
                 "responses": {
                     "200": _json(simple, "The new model is served."),
-                    "400": _error("The body is not valid JSON."),
+                    "400": bad_body,
                     "401": unauthorized,
                     "403": _error("Admin endpoints are off (STANCE_API_TOKEN unset)."),
                     "409": _error("The bundle failed verification; the old model still serves."),
-                    "413": _error("The body is too large."),
-                    "415": _error("The Content-Type is not application/json."),
+                    "413": too_large,
+                    "415": bad_media_type,
                     "422": _error('The body is not {"model": <name>}.'),
                 },
             }

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hmac
-import json
 from importlib import resources
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
 
 from service.api.batching import BatcherStopped
+from service.api.body import has_body, read_json_body, refuse_query
 from service.api.errors import ApiError
 from service.api.model_holder import ModelNotReady
 from service.api.openapi import openapi_document
@@ -21,6 +21,12 @@ api = Blueprint("api", __name__)
 
 def _state():
     return current_app.extensions["stance"]
+
+
+@api.before_request
+def _no_query_on_post() -> None:
+    if request.method == "POST":
+        refuse_query(request)
 
 
 @api.get("/health")
@@ -97,7 +103,7 @@ def reload_model():
     if not state.config.api_token:
         raise ApiError(403, "admin_disabled", "set STANCE_API_TOKEN to enable /admin endpoints")
     _require_token()
-    body = _json_body() if request.content_length else {}
+    body = _json_body() if has_body(request) else {}
     name = body.get("model") if isinstance(body, dict) else None
     if not isinstance(body, dict) or set(body) - {"model"} or not isinstance(name, str | None):
         raise ApiError(
@@ -194,14 +200,4 @@ def _require_token() -> None:
 
 
 def _json_body() -> object:
-    if not request.is_json:
-        raise ApiError(
-            415,
-            "unsupported_media_type",
-            f"expected Content-Type: application/json, got {request.mimetype or 'nothing'}",
-        )
-    raw = request.get_data(cache=False)  # raises RequestEntityTooLarge (413) past the limit
-    try:
-        return json.loads(raw)
-    except (ValueError, RecursionError) as error:
-        raise ApiError(400, "malformed_json", f"the body is not valid JSON: {error}") from error
+    return read_json_body(request, _state().config.max_body_bytes)

@@ -12,12 +12,17 @@ import re
 from dataclasses import dataclass
 
 from service.api.config import ServiceConfig
+from service.dates import ISO_DATE_PATTERN, InvalidDate, check_iso_date
+from training.texts import blank_text_problem, has_visible_text
 
 MODES = ("text", "quotes", "article")
 SINGLE_QUOTE_FIELDS = ("actor", "id", "date")
 MAX_ERRORS = 20
+MAX_SAFE_INTEGER = 2**53 - 1  # the largest integer every JSON client (JavaScript) keeps exact
 _NAME_MAX = 300
-_DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+# Schema extension: a rule beyond JSON Schema that the validator applies to a string (the
+# document keeps the closest `pattern` and says the rest in the description).
+CHECK = "x-check"
 
 
 @dataclass(frozen=True)
@@ -62,12 +67,15 @@ class StanceRequest:
 
 
 def text_schema(max_chars: int, description: str) -> dict:
+    """A text field: it needs a visible character (`training.texts`, beyond what `pattern` says)."""
     return {
         "type": "string",
         "minLength": 1,
         "maxLength": max_chars,
         "pattern": r"\S",
-        "description": description,
+        CHECK: "visible-text",
+        "description": f"{description} It must have a visible character: whitespace, control "
+        "and zero-width characters (ZWSP, BOM, NUL...) alone count as empty.",
     }
 
 
@@ -83,13 +91,19 @@ def quote_fields(config: ServiceConfig) -> dict:
         "id": {
             "type": ["string", "integer", "null"],
             "maxLength": _NAME_MAX,
-            "description": "Your identifier, echoed back (default: the quote's 0-based index).",
+            "minimum": -MAX_SAFE_INTEGER,
+            "maximum": MAX_SAFE_INTEGER,
+            "description": "Your identifier, echoed back (default: the quote's 0-based index). "
+            "An integer id is echoed as an integer (1.0 as 1) and must be exact in JavaScript.",
         },
         "date": {
             "type": ["string", "null"],
-            "pattern": _DATE_PATTERN,
+            "pattern": ISO_DATE_PATTERN,
+            CHECK: "calendar-date",
             "maxLength": 40,
-            "description": "When it was said, ISO 8601 (YYYY-MM-DD...).",
+            "description": "When it was said: a real calendar date in ISO 8601 extended form, "
+            "YYYY-MM-DD, optionally with a time and UTC offset (2025-02-13T09:30:00Z, "
+            "2025-02-13 09:30+01:00).",
         },
     }
 
@@ -171,7 +185,10 @@ def parse_stance_request(body: object, config: ServiceConfig) -> StanceRequest:
 
 
 def _quote(fields: dict) -> QuoteInput:
-    return QuoteInput(fields["text"], fields.get("actor"), fields.get("id"), fields.get("date"))
+    quote_id = fields.get("id")
+    if isinstance(quote_id, float):  # JSON Schema integers include 1.0
+        quote_id = int(quote_id)
+    return QuoteInput(fields["text"], fields.get("actor"), quote_id, fields.get("date"))
 
 
 def _mode_errors(body: dict) -> list[FieldError]:
@@ -191,7 +208,10 @@ def _mode_errors(body: dict) -> list[FieldError]:
 
 _TYPES = {
     "string": lambda v: isinstance(v, str),
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "integer": lambda v: (
+        (isinstance(v, int) and not isinstance(v, bool))
+        or (isinstance(v, float) and v.is_integer())
+    ),
     "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
     "boolean": lambda v: isinstance(v, bool),
     "null": lambda v: v is None,
@@ -209,6 +229,8 @@ def validate(value: object, schema: dict, path: str = "") -> list[FieldError]:
             return [FieldError(path, f"expected {' or '.join(allowed)}, got {_json_type(value)}")]
     if isinstance(value, str):
         return _string_errors(value, schema, path)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _number_errors(value, schema, path)
     if isinstance(value, list):
         return _array_errors(value, schema, path)
     if isinstance(value, dict):
@@ -227,9 +249,24 @@ def _string_errors(value: str, schema: dict, path: str) -> list[FieldError]:
         return [
             FieldError(path, f"has {len(value)} characters; the limit is {schema['maxLength']}")
         ]
-    if "pattern" in schema and not re.search(schema["pattern"], value):
-        wanted = "non-blank text" if schema["pattern"] == r"\S" else schema["pattern"]
-        return [FieldError(path, f"expected {wanted}")]
+    check = schema.get(CHECK)
+    if check == "visible-text" and not has_visible_text(value):
+        invisible = f" ({blank_text_problem(value)})" if value.strip() else ""
+        return [FieldError(path, f"expected non-blank text{invisible}")]
+    if check == "calendar-date":
+        try:
+            check_iso_date(value)
+        except InvalidDate as error:
+            return [FieldError(path, str(error))]
+    elif "pattern" in schema and not re.search(schema["pattern"], value):
+        return [FieldError(path, f"expected {schema['pattern']}")]
+    return []
+
+
+def _number_errors(value: float, schema: dict, path: str) -> list[FieldError]:
+    low, high = schema.get("minimum"), schema.get("maximum")
+    if (low is not None and value < low) or (high is not None and value > high):
+        return [FieldError(path, f"{value!r:.30} is out of range [{low}, {high}]")]
     return []
 
 

@@ -9,6 +9,7 @@ from service.actors import ActorAggregator, ActorNames
 from service.api.batching import MicroBatcher
 from service.api.schema import QuoteInput, StanceRequest
 from training import Bundle, QuoteScore
+from training.texts import has_visible_text
 
 
 class ArticleModeUnavailable(RuntimeError):
@@ -44,7 +45,7 @@ def article_quotes(article: dict, extract: Callable | None) -> tuple[list[QuoteI
         extracted = extract(article["text"])
     except ImportError as error:
         raise ArticleModeUnavailable(f"article mode not available: {error}") from error
-    quotations = [q for q in extracted if str(q.quote).strip()]
+    quotations = [q for q in extracted if has_visible_text(str(q.quote))]
     date = article.get("date")
     quotes = [QuoteInput(q.quote, q.speaker, i, date) for i, q in enumerate(quotations)]
     return quotes, quotations

@@ -6,6 +6,8 @@ Signals to the master process:
            atomically; requests keep being served by the old model meanwhile, and a bundle that
            fails verification is not swapped in. (Gunicorn's own SIGHUP would restart workers.)
 Metrics are aggregated across workers through a PROMETHEUS_MULTIPROC_DIR created here.
+Workers read each request whole before a thread runs it, so slow clients hold no thread
+(`service.api.worker`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 
 from service.api.config import ServiceConfig
+from service.api.worker import BufferingWorker, ReadLimits
 
 log = logging.getLogger(__name__)
 _MULTIPROC = "PROMETHEUS_MULTIPROC_DIR"
@@ -38,6 +41,7 @@ class ServeOptions:
     graceful_timeout: int = 30
     access_log: bool = False
     pin_cores: bool = True  # each worker on its own share of the cores (when there are enough)
+    read_timeout: float = 30.0  # seconds a client has to send a whole request (then 408)
 
 
 def encoder_threads_per_worker(workers: int, cores: int | None = None) -> int:
@@ -66,7 +70,7 @@ class ModelReloadArbiter(Arbiter):
 
 
 class StanceServer(BaseApplication):
-    """A gunicorn application serving `create_app(config)` with gthread workers."""
+    """A gunicorn application serving `create_app(config)` with buffering gthread workers."""
 
     def __init__(self, config: ServiceConfig, options: ServeOptions):
         self.config = config
@@ -78,7 +82,7 @@ class StanceServer(BaseApplication):
             "bind": self.options.bind,
             "workers": self.options.workers,
             "threads": self.options.threads,
-            "worker_class": "gthread",
+            "worker_class": BufferingWorker,
             "timeout": self.options.timeout,
             "graceful_timeout": self.options.graceful_timeout,
             "preload_app": False,  # each worker loads its own model after the fork
@@ -107,6 +111,11 @@ class StanceServer(BaseApplication):
 
     def run(self) -> None:
         ModelReloadArbiter(self).run()
+
+    @property
+    def read_limits(self) -> ReadLimits:
+        """What each worker buffers of a request before a thread runs it (see worker.py)."""
+        return ReadLimits(self.config.max_body_bytes, self.options.read_timeout)
 
     @property
     def core_sets(self) -> list[set[int]] | None:

@@ -44,6 +44,10 @@ class BadBatchInput(click.ClickException):
     type=click.Choice(FORMAT_NAMES),
     help="Input format, when file extensions do not say.",
 )
+@click.option(
+    "--encoding", help="Text encoding of CSV/JSON inputs (default: UTF-8, else detected)."
+)
+@click.option("--delimiter", help="CSV delimiter: ',', ';', tab, '|' (default: detected).")
 @click.option("--resume", is_flag=True, help="Finish an interrupted run of the same job.")
 @click.option("--force", is_flag=True, help="Overwrite an existing output, discard old parts.")
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True)
@@ -80,6 +84,8 @@ def score(
     date_column,
     weight_column,
     input_format,
+    encoding,
+    delimiter,
     resume,
     force,
     engine,
@@ -99,13 +105,19 @@ def score(
     extracted quotation becomes a row (kept in OUTPUT.quotations.jsonl) scored with its speaker.
     """
     columns = ColumnOptions(text_column, actor_column, id_column, date_column, weight_column)
-    if articles and (columns != ColumnOptions() or input_format):
-        raise click.UsageError("--articles takes no column or --format options")
+    if articles and (columns != ColumnOptions() or input_format or encoding or delimiter):
+        raise click.UsageError("--articles takes no column, --format, --encoding or --delimiter")
     try:
         if articles:
             run = functools.partial(score_articles, spacy_model=spacy_model)
         else:
-            run = functools.partial(score_files, columns=columns, input_format=input_format)
+            run = functools.partial(
+                score_files,
+                columns=columns,
+                input_format=input_format,
+                encoding=encoding,
+                delimiter=delimiter,
+            )
         result = run(
             list(inputs),
             output,
@@ -124,6 +136,8 @@ def score(
         )
     except BatchError as error:
         raise BadBatchInput(str(error)) from error
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
     if result.already_complete:
         click.echo(f"{output} is already complete; nothing to resume", err=True)
         return

@@ -2,43 +2,44 @@
 
 from __future__ import annotations
 
-import bz2
 import glob
-import gzip
 import io
 import json
-import lzma
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
-import zstandard
-
 from service.batch.errors import BatchError
+from training.textfiles import (
+    COMPRESSIONS,
+    FORMAT_NAMES,
+    FORMATS,
+    Encoding,
+    UnreadableFile,
+    check_plausible,
+    choose_delimiter,
+    choose_encoding,
+    file_format,
+    open_decompressed,
+    read_sample,
+)
 
-COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd"}
-FORMATS = {
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".tab": "tsv",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "json",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-}
-FORMAT_NAMES = ("csv", "tsv", "jsonl", "json", "parquet")
 _BLOCK = 1 << 20
 
 
 @dataclass(frozen=True)
 class InputFile:
-    """One input file: its path, format (csv/tsv/jsonl/json/parquet) and compression."""
+    """One input file: its path, format (csv/tsv/jsonl/json/parquet) and compression, and
+    (once `with_text_format` has looked) its text encoding, CSV delimiter and lines before the
+    header (an Excel `sep=` line)."""
 
     path: Path
     format: str
     compression: str | None
+    encoding: Encoding | None = None
+    delimiter: str | None = None
+    skip_lines: int = 0
 
     def __str__(self) -> str:
         return str(self.path)
@@ -46,13 +47,8 @@ class InputFile:
 
 def describe(path: Path, fmt: str | None = None) -> InputFile:
     """The format and compression of `path`, from its suffixes unless `fmt` is given."""
-    suffixes = [s.lower() for s in path.suffixes]
-    compression = COMPRESSIONS.get(suffixes[-1]) if suffixes else None
-    if compression:
-        suffixes = suffixes[:-1]
+    fmt, compression = file_format(path, fmt)
     if fmt is None:
-        fmt = FORMATS.get(suffixes[-1]) if suffixes else None
-    if fmt not in FORMAT_NAMES:
         known = ", ".join(sorted(FORMATS)) + " (optionally + " + ", ".join(COMPRESSIONS) + ")"
         raise BatchError(
             f"{path}: unknown input format {''.join(path.suffixes) or '(no suffix)'!r}; "
@@ -125,23 +121,38 @@ class CountingReader(io.RawIOBase):
 def open_binary(source: InputFile) -> tuple[BinaryIO, CountingReader]:
     """The decompressed byte stream of `source` and the counter of raw bytes consumed."""
     raw = CountingReader(open(source.path, "rb"))  # noqa: SIM115 - closed by the caller
-    buffered = io.BufferedReader(raw, _BLOCK)
-    if source.compression == "gzip":
-        return gzip.GzipFile(fileobj=buffered), raw
-    if source.compression == "bz2":
-        return bz2.BZ2File(buffered), raw
-    if source.compression == "xz":
-        return lzma.LZMAFile(buffered), raw
-    if source.compression == "zstd":
-        reader = zstandard.ZstdDecompressor().stream_reader(buffered, closefd=True)
-        return io.BufferedReader(reader, _BLOCK), raw
-    return buffered, raw
+    return open_decompressed(io.BufferedReader(raw, _BLOCK), source.compression), raw
 
 
 def open_text(source: InputFile) -> tuple[io.TextIOWrapper, CountingReader]:
-    """The decompressed text stream (UTF-8, BOM dropped) and its raw byte counter."""
+    """The decompressed text stream (its encoding; UTF-8 by default, BOM dropped)."""
     binary, raw = open_binary(source)
-    return io.TextIOWrapper(binary, encoding="utf-8-sig", newline=""), raw
+    codec = source.encoding.codec if source.encoding else "utf-8-sig"
+    return io.TextIOWrapper(binary, encoding=codec, newline=""), raw
+
+
+def with_text_format(
+    source: InputFile, encoding: str | None = None, delimiter: str | None = None
+) -> InputFile:
+    """`source` with the encoding and delimiter `training.textfiles` tells from its first MiB."""
+    if source.format == "parquet":
+        return source
+    binary, _ = open_binary(source)
+    try:
+        with binary:
+            sample = read_sample(binary)
+        chosen = choose_encoding(sample, str(source), encoding)
+        head = sample[: 1 << 16].decode(chosen.codec, errors="ignore")
+        if chosen.detected:
+            check_plausible(sample.decode(chosen.codec, errors="replace"), str(source), chosen)
+        found, skip = None, 0
+        if source.format in ("csv", "tsv"):
+            found, skip = choose_delimiter(head, str(source), source.format, delimiter)
+    except UnreadableFile as error:
+        raise BatchError(str(error)) from None
+    except (OSError, EOFError) as error:
+        raise BatchError(f"{source}: cannot read: {error}") from None
+    return replace(source, encoding=chosen, delimiter=found, skip_lines=skip)
 
 
 def is_json_array(source: InputFile) -> bool:

@@ -14,7 +14,7 @@ from tqdm import tqdm
 from service.batch import journal as journals
 from service.batch.engines import make_engine
 from service.batch.errors import BatchError
-from service.batch.formats import InputFile, find_inputs
+from service.batch.formats import InputFile, find_inputs, with_text_format
 from service.batch.readers import Chunk, ColumnOptions, ColumnRoles, peek_columns, read_chunks
 from service.batch.readers import resolve_roles as detect_roles
 from service.batch.scorer import ERROR_COLUMN, output_columns
@@ -37,14 +37,21 @@ class JobResult:
     summary_rows: int = 0
     files: list[str] = field(default_factory=list)
     encoder: str = ""
+    notes: list[str] = field(default_factory=list)  # how files were read (detected encodings)
 
 
 def plan_inputs(
-    patterns: list[str], columns: ColumnOptions, fmt: str | None = None
+    patterns: list[str],
+    columns: ColumnOptions,
+    fmt: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
 ) -> list[tuple[InputFile, ColumnRoles, list[str]]]:
-    """Every input file with its column roles and names; fails early on a bad file or column."""
+    """Every input file with its text format, column roles and names; fails early on a bad
+    file or column."""
     planned = []
     for source in find_inputs(patterns, fmt):
+        source = with_text_format(source, encoding, delimiter)
         names = peek_columns(source)
         planned.append((source, detect_roles(source, names, columns), names))
     return planned
@@ -70,6 +77,8 @@ def _job_manifest(planned, bundle: Bundle, out_format: str, chunk_size: int) -> 
                 "path": str(source.path.resolve()),
                 "format": source.format,
                 "compression": source.compression,
+                "encoding": source.encoding.name if source.encoding else None,
+                "delimiter": source.delimiter,
                 "size": stat.st_size,
                 "mtime_ns": stat.st_mtime_ns,
                 "roles": roles.to_dict(),
@@ -94,6 +103,8 @@ def score_files(
     *,
     columns: ColumnOptions | None = None,
     input_format: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
     out_format: str | None = None,
     resume: bool = False,
     force: bool = False,
@@ -120,7 +131,7 @@ def score_files(
         journals.check_fresh(output)
     if by and not (actors or plot):
         raise BatchError("--by needs --actors or --plot")
-    planned = plan_inputs(inputs, columns, input_format)
+    planned = plan_inputs(inputs, columns, input_format, encoding, delimiter)
     if any(source.path.resolve() == output.resolve() for source, _, _ in planned):
         raise BatchError(f"{output} is both an input and the output; choose another output")
     if (actors or plot) and not all(roles.actor for _, roles, _ in planned):
@@ -138,8 +149,9 @@ def score_files(
     job = _job_manifest(planned, bundle, out_format, chunk_size)
     journal = journals.start(output, job, resume=resume, force=force)
     files = [str(source) for source, _ in planned]
+    notes = [note for source, _ in planned for note in _reading_notes(source)]
     if journal is None:
-        return JobResult(output, rows=0, errors=0, already_complete=True, files=files)
+        return JobResult(output, 0, 0, already_complete=True, files=files, notes=notes)
     resumed = len(journal.parts())
     scorer = make_engine(engine, bundle, targets, batch_size, scheduler=scheduler, workers=workers)
     try:
@@ -161,7 +173,18 @@ def score_files(
     journal.mark_assembled()
     journal.remove()
     encoder = str(bundle.model.embedder.encoder)
-    return JobResult(output, rows, errors, resumed, False, summary_rows, files, encoder)
+    return JobResult(output, rows, errors, resumed, False, summary_rows, files, encoder, notes)
+
+
+def _reading_notes(source: InputFile) -> list[str]:
+    """What a user should know about how a file was read."""
+    notes = []
+    if source.encoding is not None and source.encoding.name != "utf-8":
+        notes.append(f"{source}: not UTF-8, {source.encoding.describe()}")
+    if source.format == "csv" and source.delimiter not in (None, ","):
+        named = "tab" if source.delimiter == "\t" else repr(source.delimiter)
+        notes.append(f"{source}: columns separated by {named}")
+    return notes
 
 
 def _score_pending(planned, chunk_size: int, journal, scorer, progress: bool | None) -> None:

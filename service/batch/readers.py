@@ -14,7 +14,15 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from service.batch.errors import BatchError
-from service.batch.formats import InputFile, is_json_array, iter_json_array, open_text
+from service.batch.formats import (
+    InputFile,
+    is_json_array,
+    iter_json_array,
+    open_binary,
+    open_text,
+)
+from service.dates import date_problem
+from training.textfiles import Encoding, locate_decode_error
 
 TEXT_COLUMNS = ("text", "quotation", "quote", "tweet", "content")
 ACTOR_COLUMNS = ("actor", "speaker", "author")
@@ -130,6 +138,9 @@ def read_chunks(sources: list[tuple[InputFile, ColumnRoles]], size: int) -> Iter
             frame.index = pd.RangeIndex(row, row + len(frame))
             if roles.text not in frame.columns:
                 frame[roles.text] = None
+            if roles.date in frame.columns:  # a row whose date is not a date is not scored
+                dates = zip(problems, frame[roles.date].tolist(), strict=True)
+                problems = [problem or date_problem(d, roles.date) for problem, d in dates]
             yield Chunk(number, source, roles, frame, problems, consumed)
             number, row = number + 1, row + len(frame)
 
@@ -140,7 +151,8 @@ def _csv_frames(source: InputFile, size: int):
         try:
             reader = pd.read_csv(
                 stream,
-                sep="\t" if source.format == "tsv" else ",",
+                sep=source.delimiter or ("\t" if source.format == "tsv" else ","),
+                skiprows=source.skip_lines,
                 dtype=str,
                 na_filter=False,
                 chunksize=size,
@@ -149,7 +161,9 @@ def _csv_frames(source: InputFile, size: int):
                 yield frame, [None] * len(frame), raw.consumed
         except pd.errors.EmptyDataError:
             return
-        except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as error:
+        except UnicodeDecodeError:
+            raise _decode_error(source) from None
+        except (pd.errors.ParserError, EOFError, OSError) as error:
             raise BatchError(f"{source}: cannot read as {source.format.upper()}: {error}") from None
 
 
@@ -165,8 +179,18 @@ def _json_frames(source: InputFile, size: int):
                 for column in frame.columns:
                     frame[column] = frame[column].map(_plain)
                 yield frame, [problem for _, problem in batch], raw.consumed
-        except (UnicodeDecodeError, EOFError, OSError) as error:
+        except UnicodeDecodeError:
+            raise _decode_error(source) from None
+        except (EOFError, OSError) as error:
             raise BatchError(f"{source}: cannot read: {error}") from None
+
+
+def _decode_error(source: InputFile) -> BatchError:
+    """Where the text of `source` stops decoding, as file and line (not a byte offset)."""
+    encoding = source.encoding or Encoding("utf-8")
+    binary, _ = open_binary(source)
+    with binary:
+        return BatchError(str(locate_decode_error(binary, str(source), encoding)))
 
 
 def _line_records(stream: io.TextIOBase):

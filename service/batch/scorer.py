@@ -7,12 +7,12 @@ cache, the batch size, resumed runs and Dask workers cannot change a single byte
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 
 import pandas as pd
 
 from training import StanceScorer, score_columns
+from training.texts import text_problem
 
 ERROR_COLUMN = "error"
 DEFAULT_CACHE_SIZE = 50_000
@@ -44,17 +44,6 @@ class ScoreCache:
 def output_columns(targets: list[str]) -> list[str]:
     """The columns scoring adds to every row: the flat score columns, then `error`."""
     return [*score_columns(targets), ERROR_COLUMN]
-
-
-def text_problem(value: object) -> str | None:
-    """Why `value` cannot be scored as a quote, or None when it can."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "text is missing"
-    if not isinstance(value, str):
-        return f"text is not a string (got {type(value).__name__} {value!r:.40})"
-    if not value.strip():
-        return "text is empty"
-    return None
 
 
 def score_distinct(

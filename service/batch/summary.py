@@ -11,13 +11,13 @@ import csv
 import json
 import math
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from pathlib import Path
 
 from service.actors import ACTOR_TYPES, ActorAggregator, ActorNames, ActorSummary
 from service.batch.errors import BatchError
 from service.batch.scorer import ERROR_COLUMN
 from service.batch.writers import part_roles, read_columns, write_atomically
+from service.dates import normalise_date
 from training import SENTIMENT_LABELS, STANCE_LABELS, LabelScore, QuoteScore
 
 SUMMARY_FORMATS = (".csv", ".json", ".jsonl")
@@ -36,22 +36,6 @@ CSV_FIELDS = [
     "first_date",
     "last_date",
 ]
-
-
-def normalise_date(value: object) -> str | None:
-    """An ISO date-time string from a string, a datetime or epoch milliseconds (Quotebank)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if hasattr(value, "isoformat"):
-        return value.isoformat(sep=" ")
-    text = str(value).strip()
-    if isinstance(value, int | float) or (text.isdigit() and len(text) >= 10):
-        try:
-            moment = datetime.fromtimestamp(float(text) / 1000, UTC)
-        except (ValueError, OverflowError, OSError):
-            return None
-        return moment.strftime("%Y-%m-%d %H:%M:%S")
-    return text or None
 
 
 def _weight(value: object) -> float:
@@ -103,7 +87,7 @@ def summarise(
         columns = list(dict.fromkeys(c for c in wanted if c))
         frame = read_columns(part, [*columns, *score_names, ERROR_COLUMN])
         for row in frame.to_dict("records"):
-            if row[ERROR_COLUMN] is not None:
+            if isinstance(row[ERROR_COLUMN], str):  # missing is None or NaN (pandas strings)
                 continue
             score = _quote_score(row, targets)
             date = normalise_date(row[roles["date"]]) if roles.get("date") else None
