@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from flask import Flask, g, request
 
 from service.actors import read_aliases
+from service.api.analysis import analysis
 from service.api.batching import MicroBatcher
 from service.api.config import ServiceConfig
 from service.api.errors import register_error_handlers
@@ -60,6 +61,7 @@ def create_app(config: ServiceConfig | None = None, bundle: Bundle | None = None
     app.extensions[EXTENSION] = state
     register_error_handlers(app)
     app.register_blueprint(api)
+    app.register_blueprint(analysis)
     _count_requests(app, metrics)
     if bundle is None:
         holder.reload_in_background()

@@ -64,12 +64,7 @@ def _stance(state) -> Response:
             422, "invalid_request", str(error), {"errors": [e.to_dict() for e in error.errors]}
         ) from error
     bundle = _require_model()
-    try:
-        targets = bundle.model.check_targets(parsed.targets)
-    except UnknownTargetError as error:
-        raise ApiError(
-            422, "unknown_target", str(error), {"unknown": error.unknown, "known": error.known}
-        ) from error
+    targets = _require_targets(bundle, parsed.targets)
     try:
         result = score_request(
             parsed,
@@ -175,6 +170,15 @@ def _require_model() -> Bundle:
         return _state().holder.require()
     except ModelNotReady as error:
         raise ApiError(503, "model_not_ready", str(error), headers={"Retry-After": "5"}) from error
+
+
+def _require_targets(bundle: Bundle, requested: list[str] | None) -> list[str]:
+    try:
+        return bundle.model.check_targets(requested)
+    except UnknownTargetError as error:
+        raise ApiError(
+            422, "unknown_target", str(error), {"unknown": error.unknown, "known": error.known}
+        ) from error
 
 
 def _require_token() -> None:
