@@ -17,6 +17,7 @@ from service.api.errors import register_error_handlers
 from service.api.metrics import ServiceMetrics
 from service.api.model_holder import ModelHolder
 from service.api.routes import api
+from service.web import web
 from training import Bundle
 
 EXTENSION = "stance"
@@ -62,6 +63,7 @@ def create_app(config: ServiceConfig | None = None, bundle: Bundle | None = None
     register_error_handlers(app)
     app.register_blueprint(api)
     app.register_blueprint(analysis)
+    app.register_blueprint(web)
     _count_requests(app, metrics)
     if bundle is None:
         holder.reload_in_background()

@@ -6,7 +6,7 @@ import hmac
 import json
 from importlib import resources
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from service.api.batching import BatcherStopped
 from service.api.errors import ApiError
@@ -131,11 +131,6 @@ def metrics():
 def openapi():
     """The OpenAPI 3.1 document, generated from the request schema and current limits."""
     return jsonify(openapi_document(_state().config))
-
-
-@api.get("/")
-def index():
-    return redirect("/docs")
 
 
 @api.get("/docs")

@@ -26,7 +26,7 @@ def suggest_quotes(
     except ImportError as error:
         raise SuggestionsUnavailable(
             "labeling suggestions are not available in this installation: they need "
-            f"training.active_learning (the selection of `stance suggest`); {error}"
+            "training.active_learning, the selection of `stance suggest`"
         ) from error
     texts = [quote.text for quote in request.quotes]
     chosen = suggest(bundle.model, texts, min(request.n, len(texts)), targets=targets)
