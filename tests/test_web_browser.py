@@ -262,8 +262,10 @@ def test_uploaded_quotes_csv_is_scored_in_batches_and_charted(page, default_bund
     assert len(bars) == len(expected)
     # Sorting and filtering the table: the page only rearranges what the API answered.
     page.find("#score-table th button[data-sort='actor']").click()
-    actors = [r[0] for r in page.rows("#score-table tbody tr", "row")]
-    assert len(actors) == 10
+    page.find("#score-table th[aria-sort='ascending'] button[data-sort='actor']")
+    cells = page.driver.find_elements(By.CSS_SELECTOR, "#score-table tbody tr td:nth-child(2)")
+    actors = [cell.text for cell in cells]
+    assert actors == sorted(q[1] for q in QUOTES)
     page.set_value("#quote-filter", "Moscow")
     WebDriverWait(page.driver, 10).until(
         lambda d: len(page.rows("#score-table tbody tr", "row")) == 2
