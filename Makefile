@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 SHARED ?= ../shared
 
-.PHONY: install install-runtime check test lint format model speaker-ranker bench serve clean
+.PHONY: install install-runtime check test lint format model speaker-ranker bench serve screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,12 @@ bench:
 	@for script in benchmarks/bench_*.py; do \
 		echo "== $$script"; HF_HUB_OFFLINE=1 SHARED=$(SHARED) $(BIN)/python $$script || exit 1; \
 	done
+
+# Rewrite the README's screenshots of the web page (docs/img/*.png, 1280x800) from the
+# browser tests, which drive a headless Chromium against a real `stance serve`.
+screenshots:
+	STANCE_SCREENSHOTS=docs/img HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q tests/test_web_browser.py
+	rm -f docs/img/failure.png
 
 # The README's run command: the service on the default model.
 serve: install-runtime

@@ -220,6 +220,22 @@ class _Tally:
     first_date: str | None = None
     last_date: str | None = None
 
+    @classmethod
+    def of(cls, summary: ActorSummary) -> _Tally:
+        """The sums behind a summary (its means times its number of quotes)."""
+        sentiment = Counter(summary.sentiment["counts"])
+        net = summary.sentiment.get("net")
+        return cls(
+            quotes=summary.quotes,
+            labels=Counter(summary.counts),
+            net=summary.net_stance * summary.quotes,
+            confidence=summary.mean_confidence * summary.quotes,
+            sentiment=sentiment,
+            sentiment_net=(net or 0.0) * sum(sentiment.values()),
+            first_date=summary.first_date,
+            last_date=summary.last_date,
+        )
+
     def add(self, stance, sentiment, date: str | None, weight: float) -> None:
         probabilities = stance.probabilities
         self.quotes += weight
@@ -311,6 +327,19 @@ class ActorAggregator:
             period = day[:7] if self.by == "month" else day[:4]
         for target, stance in score.stances.items():
             self._tallies[(canonical, target, period)].add(stance, score.sentiment, day, weight)
+        return canonical
+
+    def add_summary(self, summary: ActorSummary) -> str | None:
+        """Count the quotes behind an earlier summary (carrying an aggregation across requests).
+
+        The summary's means are rounded to 4 decimals, so a merged figure can differ from one
+        aggregation of all quotes in the 4th decimal.
+        """
+        canonical = self.names.canonical(summary.actor, summary.actor_type)
+        if canonical is None:
+            return None
+        period = summary.period if self.by else None
+        _merge(self._tallies[(canonical, summary.target, period)], _Tally.of(summary))
         return canonical
 
     def summaries(self) -> list[ActorSummary]:

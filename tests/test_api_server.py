@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -22,12 +21,6 @@ from service.api.server import worker_core_sets
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "test-token"
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Client:
@@ -56,17 +49,6 @@ class Client:
         assert status == 200, body
         return body["version"]
 
-    def wait_until(self, predicate, timeout: float = 90, what: str = "condition") -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if predicate():
-                    return
-            except (OSError, urllib.error.URLError):
-                pass
-            time.sleep(0.25)
-        raise AssertionError(f"timed out waiting for {what}")
-
 
 def _set_version(bundle: Path, version: str) -> None:
     manifest = json.loads((bundle / "manifest.json").read_text())
@@ -82,38 +64,14 @@ def models(tmp_path) -> Path:
 
 
 @pytest.fixture
-def server(models, tmp_path):
-    port = _free_port()
-    env = os.environ | {
-        "STANCE_MODELS_DIR": str(models),
-        "STANCE_MODEL": "default",
-        "STANCE_API_TOKEN": TOKEN,
-        "HF_HUB_OFFLINE": "1",
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    command = [sys.executable, "-m", "service.cli", "serve", "--bind", f"127.0.0.1:{port}"]
-    with open(tmp_path / "server.log", "w+") as log:
-        process = subprocess.Popen(
-            [*command, "--workers", "1", "--threads", "4"],
-            env=env,
-            stdout=log,
-            stderr=log,
-            cwd=ROOT,
-        )
-        client = Client(port)
-        try:
-            client.wait_until(lambda: client.call("GET", "/ready")[0] == 200, what="/ready")
-            yield process, client
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait(10)
-            log.seek(0)
-            sys.stderr.write(log.read()[-3000:])
+def server(models, tmp_path, stance_server):
+    env = {"STANCE_MODELS_DIR": str(models), "STANCE_MODEL": "default", "STANCE_API_TOKEN": TOKEN}
+    args = ("--workers", "1", "--threads", "4")
+    with stance_server(tmp_path / "server.log", env, args) as running:
+        yield running.process, Client(running.port)
 
 
-def test_gunicorn_scores_reloads_and_stops_gracefully(server, models):
+def test_gunicorn_scores_reloads_and_stops_gracefully(server, models, wait_until):
     process, client = server
     quote = {"text": "NATO allies must spend more on defence.", "actor": "President Trump"}
     status, body = client.call("POST", "/stance", quote)
@@ -151,7 +109,7 @@ def test_gunicorn_scores_reloads_and_stops_gracefully(server, models):
     # SIGHUP to the master reloads the served bundle from disk.
     _set_version(models / "v2", "v3")
     process.send_signal(signal.SIGHUP)
-    client.wait_until(lambda: client.version() == "v3", what="SIGHUP reload to v3")
+    wait_until(lambda: client.version() == "v3", what="SIGHUP reload to v3")
 
     # A tampered bundle fails verification; the old model keeps serving (HTTP and SIGHUP).
     with open(models / "v2" / "heads.npz", "r+b") as stream:
@@ -162,7 +120,7 @@ def test_gunicorn_scores_reloads_and_stops_gracefully(server, models):
     assert body["error"]["code"] == "reload_failed"
     assert body["error"]["details"]["serving"] == "v3"
     process.send_signal(signal.SIGHUP)
-    client.wait_until(
+    wait_until(
         lambda: (
             'stance_model_loads_total{outcome="failed"} 2.0' in client.call("GET", "/metrics")[1]
         ),
@@ -180,7 +138,7 @@ def test_gunicorn_scores_reloads_and_stops_gracefully(server, models):
         if line.startswith("stance_model_info{")
     }
     os.kill(int(worker), signal.SIGKILL)
-    client.wait_until(
+    wait_until(
         lambda: (
             f'pid="{worker}"' not in client.call("GET", "/metrics")[1]
             and client.call("GET", "/ready")[0] == 200
@@ -205,7 +163,7 @@ def test_gunicorn_scores_reloads_and_stops_gracefully(server, models):
     assert status == 200 and len(body["quotes"]) == 300
 
 
-def test_gunicorn_refuses_to_start_on_a_tampered_bundle(models, tmp_path):
+def test_gunicorn_refuses_to_start_on_a_tampered_bundle(models, tmp_path, free_port):
     with open(models / "default" / "heads.npz", "r+b") as stream:
         stream.seek(64)
         stream.write(b"tampered!")
@@ -213,7 +171,7 @@ def test_gunicorn_refuses_to_start_on_a_tampered_bundle(models, tmp_path):
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     command = [sys.executable, "-m", "service.cli", "serve", "--workers", "1"]
     result = subprocess.run(
-        [*command, "--bind", f"127.0.0.1:{_free_port()}"],
+        [*command, "--bind", f"127.0.0.1:{free_port()}"],
         env=env,
         cwd=ROOT,
         capture_output=True,

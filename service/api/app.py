@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from flask import Flask, g, request
 
 from service.actors import read_aliases
+from service.api.analysis import analysis
 from service.api.batching import MicroBatcher
 from service.api.config import ServiceConfig
 from service.api.errors import register_error_handlers
 from service.api.metrics import ServiceMetrics
 from service.api.model_holder import ModelHolder
 from service.api.routes import api
+from service.web import web
 from training import Bundle
 from training.encoders import set_encoder_threads
 
@@ -61,6 +63,8 @@ def create_app(config: ServiceConfig | None = None, bundle: Bundle | None = None
     app.extensions[EXTENSION] = state
     register_error_handlers(app)
     app.register_blueprint(api)
+    app.register_blueprint(analysis)
+    app.register_blueprint(web)
     _count_requests(app, metrics)
     if bundle is None:
         holder.reload_in_background()

@@ -24,6 +24,7 @@ class ServiceConfig:
     max_quotes: int = 1000
     max_text_chars: int = 5000
     max_article_chars: int = 100_000
+    max_file_quotes: int = 10_000  # rows of one uploaded quotes file (POST /files/quotes)
     batch_max_size: int = 64
     batch_max_wait_ms: float = 2.0
     request_timeout_s: float = 120.0  # how long a request waits for its micro-batch
@@ -43,6 +44,7 @@ class ServiceConfig:
 
     def __post_init__(self) -> None:
         limits = ("max_body_bytes", "max_quotes", "max_text_chars", "max_article_chars")
+        limits += ("max_file_quotes",)
         for name in (*limits, "batch_max_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, not {getattr(self, name)}")

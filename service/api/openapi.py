@@ -223,19 +223,29 @@ def openapi_document(config: ServiceConfig) -> dict:
             }
         },
     }
+    from service.api.analysis_openapi import analysis_paths, analysis_schemas
+
+    paths |= analysis_paths(config, secured, {"401": unauthorized, "503": not_ready})
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "Quote stance & sentiment service",
             "version": _version(),
             "description": "Stance toward policy targets and sentiment of news quotes, per actor.",
+            "x-limits": limits(config),
         },
         "paths": paths,
         "components": {
-            "schemas": _schemas(config),
+            "schemas": _schemas(config) | analysis_schemas(config),
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
+
+
+def limits(config: ServiceConfig) -> dict:
+    """The request limits, for clients that split their input to fit (the web page does)."""
+    names = ("max_body_bytes", "max_quotes", "max_text_chars", "max_article_chars")
+    return {name: getattr(config, name) for name in (*names, "max_file_quotes")}
 
 
 def _version() -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from importlib import resources
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from service.api.batching import BatcherStopped
 from service.api.body import has_body, read_json_body, refuse_query
@@ -70,12 +70,7 @@ def _stance(state) -> Response:
             422, "invalid_request", str(error), {"errors": [e.to_dict() for e in error.errors]}
         ) from error
     bundle = _require_model()
-    try:
-        targets = bundle.model.check_targets(parsed.targets)
-    except UnknownTargetError as error:
-        raise ApiError(
-            422, "unknown_target", str(error), {"unknown": error.unknown, "known": error.known}
-        ) from error
+    targets = _require_targets(bundle, parsed.targets)
     try:
         result = score_request(
             parsed,
@@ -144,11 +139,6 @@ def openapi():
     return jsonify(openapi_document(_state().config))
 
 
-@api.get("/")
-def index():
-    return redirect("/docs")
-
-
 @api.get("/docs")
 def docs():
     """A self-contained docs page with a form that calls POST /stance (no CDN)."""
@@ -181,6 +171,15 @@ def _require_model() -> Bundle:
         return _state().holder.require()
     except ModelNotReady as error:
         raise ApiError(503, "model_not_ready", str(error), headers={"Retry-After": "5"}) from error
+
+
+def _require_targets(bundle: Bundle, requested: list[str] | None) -> list[str]:
+    try:
+        return bundle.model.check_targets(requested)
+    except UnknownTargetError as error:
+        raise ApiError(
+            422, "unknown_target", str(error), {"unknown": error.unknown, "known": error.known}
+        ) from error
 
 
 def _require_token() -> None:

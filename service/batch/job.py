@@ -149,7 +149,7 @@ def score_files(
     job = _job_manifest(planned, bundle, out_format, chunk_size)
     journal = journals.start(output, job, resume=resume, force=force)
     files = [str(source) for source, _ in planned]
-    notes = [note for source, _ in planned for note in _reading_notes(source)]
+    notes = [note for source, _ in planned for note in reading_notes(source)]
     if journal is None:
         return JobResult(output, 0, 0, already_complete=True, files=files, notes=notes)
     resumed = len(journal.parts())
@@ -176,7 +176,7 @@ def score_files(
     return JobResult(output, rows, errors, resumed, False, summary_rows, files, encoder, notes)
 
 
-def _reading_notes(source: InputFile) -> list[str]:
+def reading_notes(source: InputFile) -> list[str]:
     """What a user should know about how a file was read."""
     notes = []
     if source.encoding is not None and source.encoding.name != "utf-8":
