@@ -1,10 +1,13 @@
 """Load the spaCy pipeline once per name and parse articles with paragraph-aware sentences."""
 
 import os
+import re
 import threading
 import weakref
 
+import numpy as np
 import spacy
+from spacy.attrs import IDX
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
@@ -59,12 +62,23 @@ def common_nouns(nlp: Language) -> frozenset[str]:
 def parse(text: str, nlp: Language) -> Doc:
     """Run the pipeline with a sentence break forced at every newline."""
     doc = nlp.make_doc(text)
-    for token in doc[1:]:
-        if "\n" in doc[token.i - 1].text or "\n" in doc[token.i - 1].whitespace_:
-            token.is_sent_start = True
+    for i in _after_newlines(doc, text):
+        doc[i].is_sent_start = True
     for _, component in nlp.pipeline:
         doc = component(doc)
     return doc
+
+
+def _after_newlines(doc: Doc, text: str) -> list[int]:
+    """Indices of the tokens that follow a token holding a newline (in its text or whitespace).
+
+    Token i - 1 with its trailing whitespace covers text[idx(i - 1):idx(i)], so only the
+    newlines of the text are looked up, not every token.
+    """
+    starts = doc.to_array(IDX)
+    newlines = [match.start() for match in re.finditer("\n", text)]
+    after = np.searchsorted(starts, newlines, side="right")  # holder's index + 1
+    return sorted({int(i) for i in after if 0 < i < len(doc)})
 
 
 class Sentences:
