@@ -1,5 +1,6 @@
 """Find direct quotations: the text between quotation marks, paragraph by paragraph."""
 
+import re
 from dataclasses import dataclass
 
 from service.extraction.boilerplate import Paragraph, ParagraphKind
@@ -10,6 +11,9 @@ _OPENING_CONTEXT = set("([{—–-/:;") | set("\"“‘'")
 _CLOSING_CONTEXT = set(".,;:!?)]}—–-…") | set("\"”’'")
 _DOUBLE = {"“": OPEN, "„": OPEN, "«": OPEN, "”": CLOSE, "»": CLOSE, '"': EITHER}
 _SINGLE = {"‘": OPEN, "’": EITHER, "'": EITHER}
+# Only the mark characters of a paragraph are visited, not every character.
+_DOUBLE_CHARS = re.compile("[" + re.escape("".join(_DOUBLE)) + "]")
+_SINGLE_CHARS = re.compile("[" + re.escape("".join(_SINGLE)) + "]")
 
 # An unclosed mark in a paragraph that never ends would otherwise swallow the article.
 MAX_UNCLOSED_CHARS = 800
@@ -53,8 +57,9 @@ def find_quote_spans(text: str, paragraphs: list[Paragraph]) -> list[QuoteSpan]:
 
 def _double_marks(line: str) -> list[tuple[int, str]]:
     marks = []
-    for i, ch in enumerate(line):
-        role = _DOUBLE.get(ch)
+    for found in _DOUBLE_CHARS.finditer(line):
+        i, ch = found.start(), found.group()
+        role = _DOUBLE[ch]
         if role == EITHER:
             role = _straight_role(line, i)
         if role:
@@ -64,9 +69,8 @@ def _double_marks(line: str) -> list[tuple[int, str]]:
 
 def _single_marks(line: str) -> list[tuple[int, str]]:
     marks = []
-    for i, ch in enumerate(line):
-        if ch not in _SINGLE:
-            continue
+    for found in _SINGLE_CHARS.finditer(line):
+        i, ch = found.start(), found.group()
         before, after = _neighbours(line, i)
         if before.isalnum() and after.isalnum():
             continue  # apostrophe inside a word: don't, Russia's, O'Brien
