@@ -1,4 +1,4 @@
-"""Shared fixtures: the real embedding model, the committed default bundle, ../shared data."""
+"""Shared fixtures: the real embedding model and spaCy pipeline, the default bundle, ../shared."""
 
 from __future__ import annotations
 
@@ -29,6 +29,14 @@ def default_bundle(embedder):
     from training import load_bundle
 
     return load_bundle("default", root=ROOT / "models", embedder=embedder)
+
+
+@pytest.fixture(scope="session")
+def nlp():
+    """The real spaCy pipeline of quote extraction, loaded once per test session."""
+    from service.extraction import load_pipeline
+
+    return load_pipeline()
 
 
 @pytest.fixture(scope="session")
