@@ -90,6 +90,34 @@ def test_a_single_quotation_inside_two_apostrophes_is_part_of_it(nlp):
     ]
 
 
+# --- a nested quotation at the end of a quotation ----------------------------------------------
+
+SCENE = (
+    "Mirela Vasko, the mayor of Dornfeld, stood beside Jonas Berg at the town hall.\n"
+    "Berg, the council leader, had called the meeting.\n"
+)
+NESTED_AT_END = {
+    "single inside double": "\"Everyone in the room asked 'why now?'\" says Ms Vasko.",
+    "double inside single": "'Everyone in the room asked \"why now?\"' says Ms Vasko.",
+    "curly": "“Everyone in the room asked ‘why now?’” Ms Vasko said.",
+    "two apostrophes": "''Everyone in the room asked 'why now?''' said Ms. Vasko.",
+    "german": "„Everyone in the room asked ‚why now?‘“ said Ms Vasko.",
+    "space between the marks": "\"Everyone in the room asked 'why now?' \" says Ms Vasko.",
+    "spaced (tokenised)": "\" Everyone in the room asked ' why now ? ' \" says Ms Vasko .",
+    "exclamation": "\"Then the council wrote 'Everyone out!'\" said Ms Vasko.",
+}
+
+
+@pytest.mark.parametrize("line", NESTED_AT_END.values(), ids=NESTED_AT_END.keys())
+def test_nested_quotation_at_the_end_keeps_the_speaker_after_it(nlp, line):
+    quotes = [q for q in extract_quotes(SCENE + line, nlp=nlp) if q.direct]
+    assert len(quotes) == 1, quotes
+    quote = quotes[0]
+    assert quote.quote.startswith(("Everyone in the room asked", "Then the council wrote"))
+    assert quote.quote.rstrip(" '’‘\"").endswith(("?", "!"))  # the inner quotation is inside
+    assert (quote.speaker, quote.cue in ("says", "said")) == ("Mirela Vasko", True), quote
+
+
 MARK_PIECES = ['"', "“", "”", "„", "‚", "‘", "’", "'", "''", "'''", "``", "`", "«", "»", "‹", "›"]
 WORD_PIECES = ["said", "Ms Vogel", "we", ",", ".", ":", "?", "\n", "don't", "teachers'", "'s"]
 

@@ -18,7 +18,7 @@ from spacy.tokens import Doc, Span, Token
 
 from service.extraction.boilerplate import Paragraph, ParagraphKind
 from service.extraction.cues import InQuote, cue_text, is_reporting
-from service.extraction.marks import QuoteSpan
+from service.extraction.marks import QuoteSpan, strip_inner_closing_marks
 from service.extraction.pipeline import Sentences
 from service.extraction.speakers import Speaker, SpeakerResolver
 
@@ -132,7 +132,7 @@ class DirectAttributor:
         ]
         if not tokens:
             return None
-        quote_text = self._text[span.start : span.end]
+        quote_text = strip_inner_closing_marks(self._text[span.start : span.end])
         if not (quote_text.endswith(_TRAILING_PUNCT) or tokens[0].text == ","):
             return None
         window = []

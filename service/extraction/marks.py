@@ -40,6 +40,7 @@ _MARK = re.compile(r"``|''|[“”„‟«»\"‘’‚‛‹›'`]")
 _DOUBLES = frozenset(_DOUBLE) | {'"', "''"}
 # Clitics that tokenised text splits off with their apostrophe: "Russia 's", "we 're".
 _CLITIC = re.compile(r"['’](?:s|re|ve|ll|d|m|t)(?![^\W_])", re.IGNORECASE)
+_CLOSING_MARKS = "\"'”’“‘»«›‹"
 
 # An unclosed mark in a paragraph that never ends would otherwise swallow the article.
 MAX_UNCLOSED_CHARS = 800
@@ -91,6 +92,15 @@ def find_quote_spans(text: str, paragraphs: list[Paragraph]) -> list[QuoteSpan]:
             if span is not None:
                 spans.append(span)
     return sorted(spans, key=lambda s: s.start)
+
+
+def strip_inner_closing_marks(quote: str) -> str:
+    """A quotation without the closing marks of a quotation nested at its end.
+
+    `… he asked 'why now?'` -> `… he asked 'why now?`, so that the punctuation which lets an
+    attribution follow (`"…?'" says X`) is seen behind the inner mark.
+    """
+    return quote.rstrip(_CLOSING_MARKS + " ")
 
 
 def _marks(line: str) -> tuple[list[_Mark], list[_Mark]]:
