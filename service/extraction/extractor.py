@@ -1,4 +1,15 @@
-"""Extract attributed quotations from one article: the pipeline of the other modules."""
+"""Extract attributed quotations from one article: the pipeline of the other modules.
+
+1. Parse (`pipeline`) and split into paragraphs, telling body from headings and furniture
+   (`boilerplate`).
+2. Find the quotations between quotation marks (`marks`).
+3. Index the people the article names (`names`) and follow who is mentioned (`speakers`).
+4. Attribute each direct quotation to a speaker (`attribution`).
+5. Find reported speech outside quotation marks (`reported`).
+6. Transcript and interview turns (`transcripts`): a paragraph opened by a speaker label
+   (`MORROW:`, `Q:`/`A:`) is a quotation of that speaker, and replaces whatever steps 2-5 found
+   in its paragraph.
+"""
 
 from bisect import bisect_left
 
@@ -15,6 +26,7 @@ from service.extraction.pipeline import Sentences, common_nouns, load_pipeline, 
 from service.extraction.quotation import Quotation
 from service.extraction.reported import ReportedSpeech, find_reported_speech
 from service.extraction.speakers import Speaker, SpeakerResolver
+from service.extraction.transcripts import Turn, find_turns, without_turns
 
 # Quoted words this short with nobody saying them are scare quotes or names ("so-called").
 MIN_UNATTRIBUTED_WORDS = 3
@@ -47,6 +59,10 @@ def extract_quotes(
     quotes += [
         _quotation(text, doc, speech, speech.speaker, speech.cue, direct=False)
         for speech in reported
+    ]
+    turns = find_turns(text, paragraphs, parsed, names, resolver)
+    quotes = without_turns(quotes, turns) + [
+        _quotation(text, doc, turn, turn.speaker, turn.cue, direct=True) for turn in turns
     ]
     return sorted(quotes, key=lambda q: (q.start, q.end))
 
@@ -82,7 +98,7 @@ def _long_enough(quote: str) -> bool:
 def _quotation(
     text: str,
     doc: str | None,
-    span: QuoteSpan | ReportedSpeech,
+    span: QuoteSpan | ReportedSpeech | Turn,
     speaker: Speaker | None,
     cue: str | None,
     direct: bool,
