@@ -1,5 +1,6 @@
-"""Shared fixtures: the real embedding model, the committed default bundle, ../shared data, and
-a real `stance serve` process on a free loopback port (with the helpers to wait for it)."""
+"""Shared fixtures: the real embedding model and spaCy pipeline, the default bundle, ../shared
+data, and a real `stance serve` process on a free loopback port (with the helpers to wait for
+it)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,14 @@ def default_bundle(embedder):
     from training import load_bundle
 
     return load_bundle("default", root=ROOT / "models", embedder=embedder)
+
+
+@pytest.fixture(scope="session")
+def nlp():
+    """The real spaCy pipeline of quote extraction, loaded once per test session."""
+    from service.extraction import load_pipeline
+
+    return load_pipeline()
 
 
 @pytest.fixture(scope="session")

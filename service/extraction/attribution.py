@@ -27,7 +27,7 @@ from spacy.tokens import Span, Token
 from service.extraction.analysis import ArticleAnalysis
 from service.extraction.boilerplate import Paragraph, ParagraphKind
 from service.extraction.cues import cue_text, is_reporting
-from service.extraction.marks import QuoteSpan
+from service.extraction.marks import QuoteSpan, strip_inner_closing_marks
 from service.extraction.ranker import SpeakerRanker, credit
 from service.extraction.speakers import DESCRIPTION, Speaker
 
@@ -149,7 +149,7 @@ class DirectAttributor:
             return None
         if tokens[0].text in _DASHES:
             return self._after_dash(tokens[1:])
-        quote_text = self._text[span.start : span.end]
+        quote_text = strip_inner_closing_marks(self._text[span.start : span.end])
         if not (quote_text.endswith(_TRAILING_PUNCT) or tokens[0].text == ","):
             return None
         window = self._trailing_window(tokens)

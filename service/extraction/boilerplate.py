@@ -36,7 +36,9 @@ _BOILERPLATE = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 _BYLINE = re.compile(r"^By [A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){1,3}\s*(?:,|$| and | in )")
-_SENTENCE_END = re.compile(r"[.!?:;…][\"'”’)\]]*\s*$")
+# Sentence punctuation, then any closing marks or brackets: English ”’, German “‘, guillemets,
+# '' and, in tokenised text, marks set off by spaces (`us . "`).
+_SENTENCE_END = re.compile(r"[.!?:;…](?:\s*[\"'”’“‘»«›‹)\]])*\s*$")
 _QUESTION_HEADLINE = re.compile(r"^\S.{0,120}[?!]$")  # "Will NATO countries cough up 5%?"
 
 

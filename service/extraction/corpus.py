@@ -4,7 +4,8 @@ PolNeAR v1.0 (Newell, Margolin & Ruths, LREC 2018) annotates every attribution i
 as a Source span (who), a Cue span (said, told, according to, ":") and a Content span (what).
 It annotates beliefs and intentions as well as speech, so `quote_like` selects what this project
 calls a quotation:
-- direct: the content holds a quotation in double marks (“…”, "…", „…“, «…»);
+- direct: the content holds a quotation in double marks (“…”, "…", „…“, «…», and the two
+  apostrophes ''…'' with which PolNeAR's New York Times articles quote);
 - reported speech: the cue holds a verb of saying or writing (`SPEECH_CUES`), "according to", or
   is a bare colon or dash.
 Beliefs ("thinks", "believes"), perceptions ("saw"), findings of studies ("shows", "found") and
@@ -32,7 +33,7 @@ report suggest mention question criticize criticise attack praise blast slam cha
 testify told quip retort demand charge contend recount comment brag concur continue repeat
 """
 _IRREGULAR = {"say": ["said"], "tell": ["told"], "write": ["wrote", "written"]}
-_DOUBLE_MARKS = '“”"„«»'
+_DOUBLE_MARKS = ("“", "”", '"', "„", "«", "»", "''", "``")
 
 
 def _forms(lemma: str) -> set[str]:

@@ -1,4 +1,16 @@
-"""Extract attributed quotations from one article: the pipeline of the other modules."""
+"""Extract attributed quotations from one article: the pipeline of the other modules.
+
+1. Parse (`pipeline`) and split into paragraphs, telling body from headings and furniture
+   (`boilerplate`); the article is analysed once (`analysis`).
+2. Find the quotations between quotation marks (`marks`).
+3. Index the people the article names (`names`) and follow who is mentioned (`speakers`).
+4. Attribute each direct quotation to a speaker (`attribution`; its last step is the learned
+   speaker ranker, `ranker`).
+5. Find reported speech outside quotation marks (`reported`).
+6. Transcript and interview turns (`transcripts`): a paragraph opened by a speaker label
+   (`MORROW:`, `Q:`/`A:`) is a quotation of that speaker, and replaces whatever steps 2-5 found
+   in its paragraph.
+"""
 
 from spacy.language import Language
 
@@ -10,6 +22,7 @@ from service.extraction.quotation import Quotation
 from service.extraction.ranker import load_ranker, pipeline_identity
 from service.extraction.reported import ReportedSpeech, find_reported_speech
 from service.extraction.speakers import Speaker
+from service.extraction.transcripts import Turn, find_turns, without_turns
 
 # Quoted words this short with nobody saying them are scare quotes or names ("so-called").
 MIN_UNATTRIBUTED_WORDS = 3
@@ -40,6 +53,10 @@ def extract_quotes(
         _quotation(text, doc, speech, speech.speaker, speech.cue, direct=False)
         for speech in reported
     ]
+    turns = find_turns(text, article.paragraphs, article.doc, article.names, article.resolver)
+    quotes = without_turns(quotes, turns) + [
+        _quotation(text, doc, turn, turn.speaker, turn.cue, direct=True) for turn in turns
+    ]
     return sorted(quotes, key=lambda q: (q.start, q.end))
 
 
@@ -50,7 +67,7 @@ def _long_enough(quote: str) -> bool:
 def _quotation(
     text: str,
     doc: str | None,
-    span: QuoteSpan | ReportedSpeech,
+    span: QuoteSpan | ReportedSpeech | Turn,
     speaker: Speaker | None,
     cue: str | None,
     direct: bool,

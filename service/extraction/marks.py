@@ -1,15 +1,46 @@
-"""Find direct quotations: the text between quotation marks, paragraph by paragraph."""
+"""Find direct quotations: the text between quotation marks, paragraph by paragraph.
 
+Each paragraph's double marks and single marks are paired separately, left to right, and the
+outermost pairs are kept (a nested quotation stays part of the one around it). Conventions:
+- English “…” and ‘…’; straight "…" and '…', opening or closing by the characters around them.
+- Low opening marks: German and Czech „…“ and ‚…‘ (closed by a mark shaped like an English
+  opener), Polish and Hungarian „…”, and „…" closed by a straight mark.
+- Guillemets «…» and ‹…› (French, Russian), reversed »…« and ›…‹ (German, Danish), »…» (Swedish).
+- Two-character marks: ''…'' (the two apostrophes of some US news text, e.g. the New York Times
+  articles of PolNeAR) and the Penn Treebank's ``…'' and `…'.
+- Spaced marks of tokenised text (`" We must act , " he said`): a straight mark with whitespace
+  on both sides opens when no quotation is open and closes the open one otherwise.
+Apostrophes are not marks: inside a word (don't, Russia's, O'Brien), a possessive plural
+("the teachers' union") when a closing mark follows later, and the split clitics of tokenised
+text (Russia 's, we 're).
+Sources: the Chicago Manual of Style (17th ed.) §11 on quotation marks in other languages and
+Wikipedia's "Quotation mark" table of national conventions; the Penn Treebank tokenisation
+guidelines for `` and ''.
+"""
+
+import re
 from dataclasses import dataclass
 
 from service.extraction.boilerplate import Paragraph, ParagraphKind
 
-OPEN, CLOSE, EITHER = "open", "close", "either"
+OPEN, CLOSE, EITHER, SPACED = "open", "close", "either", "spaced"
 
-_OPENING_CONTEXT = set("([{—–-/:;") | set("\"“‘'")
-_CLOSING_CONTEXT = set(".,;:!?)]}—–-…") | set("\"”’'")
-_DOUBLE = {"“": OPEN, "„": OPEN, "«": OPEN, "”": CLOSE, "»": CLOSE, '"': EITHER}
-_SINGLE = {"‘": OPEN, "’": EITHER, "'": EITHER}
+_OPENING_CONTEXT = set("([{—–-/:;") | set("\"“‘'„‚«»‹›`")
+_CLOSING_CONTEXT = set(".,;:!?)]}—–-…") | set("\"”’'“‘«»‹›")
+_DOUBLE = {"“": OPEN, "„": OPEN, "‟": OPEN, "«": OPEN, "``": OPEN, "”": CLOSE, "»": CLOSE}
+_SINGLE = {"‘": OPEN, "‚": OPEN, "‛": OPEN, "‹": OPEN, "`": OPEN, "›": CLOSE}
+_STRAIGHT = frozenset({'"', "''", "'", "’"})  # opening or closing by context
+# An opener shaped like a closer in the other convention takes this mark as its closer:
+# German „…“ and ‚…‘, reversed guillemets »…« and ›…‹.
+_CLOSER_OF = {"„": "“", "‚": "‘", "»": "«", "›": "‹"}
+# Closing-shaped marks that open a quotation when nothing is open: »…« and »…».
+_REVERSIBLE = frozenset({"»", "›"})
+# Every mark, longest first: a run of apostrophes is read two at a time ('' then ').
+_MARK = re.compile(r"``|''|[“”„‟«»\"‘’‚‛‹›'`]")
+_DOUBLES = frozenset(_DOUBLE) | {'"', "''"}
+# Clitics that tokenised text splits off with their apostrophe: "Russia 's", "we 're".
+_CLITIC = re.compile(r"['’](?:s|re|ve|ll|d|m|t)(?![^\W_])", re.IGNORECASE)
+_CLOSING_MARKS = "\"'”’“‘»«›‹"
 
 # An unclosed mark in a paragraph that never ends would otherwise swallow the article.
 MAX_UNCLOSED_CHARS = 800
@@ -17,7 +48,9 @@ MAX_UNCLOSED_CHARS = 800
 
 @dataclass(frozen=True)
 class QuoteSpan:
-    """Quoted text [start, end) inside marks at open_mark and close_mark (None if unclosed)."""
+    """Quoted text [start, end) between the opening mark starting at open_mark and the closing
+    mark ending at close_mark (its last character; None if unclosed). Marks can be two
+    characters wide ('' and ``)."""
 
     start: int
     end: int
@@ -35,6 +68,16 @@ class QuoteSpan:
         return self.close_mark + 1 if self.close_mark is not None else self.end
 
 
+@dataclass(frozen=True)
+class _Mark:
+    """A quotation mark at [at, end) of a paragraph, with the roles its context allows."""
+
+    at: int
+    end: int
+    text: str
+    role: str
+
+
 def find_quote_spans(text: str, paragraphs: list[Paragraph]) -> list[QuoteSpan]:
     """Quotations in body and heading paragraphs, outermost marks only, in text order."""
     spans: list[QuoteSpan] = []
@@ -42,44 +85,68 @@ def find_quote_spans(text: str, paragraphs: list[Paragraph]) -> list[QuoteSpan]:
         if para.kind is ParagraphKind.BOILERPLATE:
             continue
         line = text[para.start : para.end]
-        pairs = _pair(line, _double_marks(line), single=False)
-        pairs += _pair(line, _single_marks(line), single=True)
-        for open_at, close_at in _outermost(pairs):
-            span = _span(text, para, open_at, close_at)
+        doubles, singles = _marks(line)
+        pairs = _pair(line, doubles, single=False) + _pair(line, singles, single=True)
+        for opening, closing in _outermost(pairs):
+            span = _span(text, para, opening, closing)
             if span is not None:
                 spans.append(span)
     return sorted(spans, key=lambda s: s.start)
 
 
-def _double_marks(line: str) -> list[tuple[int, str]]:
-    marks = []
-    for i, ch in enumerate(line):
-        role = _DOUBLE.get(ch)
-        if role == EITHER:
-            role = _straight_role(line, i)
-        if role:
-            marks.append((i, role))
-    return marks
+def strip_inner_closing_marks(quote: str) -> str:
+    """A quotation without the closing marks of a quotation nested at its end.
+
+    `… he asked 'why now?'` -> `… he asked 'why now?`, so that the punctuation which lets an
+    attribution follow (`"…?'" says X`) is seen behind the inner mark.
+    """
+    return quote.rstrip(_CLOSING_MARKS + " ")
 
 
-def _single_marks(line: str) -> list[tuple[int, str]]:
-    marks = []
-    for i, ch in enumerate(line):
-        if ch not in _SINGLE:
+def _marks(line: str) -> tuple[list[_Mark], list[_Mark]]:
+    """The double and the single quotation marks of a paragraph, in order."""
+    doubles: list[_Mark] = []
+    singles: list[_Mark] = []
+    resume = 0
+    for found in _MARK.finditer(line):
+        at, mark = found.start(), found.group()
+        if at < resume:
             continue
-        before, after = _neighbours(line, i)
-        if before.isalnum() and after.isalnum():
-            continue  # apostrophe inside a word: don't, Russia's, O'Brien
-        role = OPEN if ch == "‘" else _straight_role(line, i)
-        if role == EITHER:
-            role = None  # a lone ' between a space and a space or a letter is not a mark
-        if role:
-            marks.append((i, role))
-    return marks
+        found_marks = [(at, mark)]
+        if mark == "''" and line[at + 2 : at + 3] == "'" and not _word_at(line, at + 3):
+            # A run of three before a space or punctuation ends two quotations, or a possessive
+            # plural and a quotation: the single mark comes first, then the ''.
+            found_marks = [(at, "'"), (at + 1, "''")]
+            resume = at + 3
+        for start, text in found_marks:
+            role = _role(line, start, text)
+            if role is not None:
+                marks = doubles if text in _DOUBLES else singles
+                marks.append(_Mark(start, start + len(text), text, role))
+    return doubles, singles
 
 
-def _straight_role(line: str, i: int) -> str | None:
-    before, after = _neighbours(line, i)
+def _word_at(line: str, i: int) -> bool:
+    return i < len(line) and line[i].isalnum()
+
+
+def _role(line: str, at: int, mark: str) -> str | None:
+    before, after = _neighbours(line, at, at + len(mark))
+    if mark not in _DOUBLES and before.isalnum() and after.isalnum():
+        return None  # apostrophe inside a word: don't, Russia's, O'Brien
+    if mark in ("'", "’") and before.isspace() and _CLITIC.match(line, at):
+        return None  # tokenised text: "Russia 's", "we 're"
+    if mark in _STRAIGHT:
+        role = _straight_role(before, after)
+        if mark in ("'", "’") and role == EITHER:
+            return None  # a lone ' between punctuation is not a mark
+        return role
+    return _DOUBLE.get(mark) or _SINGLE.get(mark)
+
+
+def _straight_role(before: str, after: str) -> str | None:
+    if before.isspace() and after.isspace():
+        return SPACED
     opens = (before.isspace() or before in _OPENING_CONTEXT) and not after.isspace()
     closes = not before.isspace() and (after.isspace() or after in _CLOSING_CONTEXT)
     if opens and not closes:
@@ -89,68 +156,94 @@ def _straight_role(line: str, i: int) -> str | None:
     return EITHER if opens else None
 
 
-def _neighbours(line: str, i: int) -> tuple[str, str]:
-    before = line[i - 1] if i > 0 else " "
-    after = line[i + 1] if i + 1 < len(line) else " "
+def _neighbours(line: str, at: int, end: int) -> tuple[str, str]:
+    before = line[at - 1] if at > 0 else " "
+    after = line[end] if end < len(line) else " "
     return before, after
 
 
-def _pair(line: str, marks: list[tuple[int, str]], single: bool) -> list[tuple[int, int | None]]:
+def _pair(line: str, marks: list[_Mark], single: bool) -> list[tuple[_Mark, _Mark | None]]:
     """Match opening and closing marks; a trailing unmatched opening mark stays open."""
-    pairs: list[tuple[int, int | None]] = []
-    open_at: int | None = None
-    for n, (pos, role) in enumerate(marks):
-        if open_at is None:
-            if role in (OPEN, EITHER):
-                open_at = pos
-        elif role in (CLOSE, EITHER):
-            if single and _possessive_plural(line, pos) and _later_close(marks[n + 1 :]):
+    pairs: list[tuple[_Mark, _Mark | None]] = []
+    opening: _Mark | None = None
+    for n, mark in enumerate(marks):
+        if opening is None:
+            if _may_open(line, mark, single):
+                opening = mark
+        elif _closes(mark, opening):
+            later = marks[n + 1 :]
+            if single and _possessive_plural(line, mark) and _later_close(later, opening):
                 continue  # "the teachers' union": the real closing mark comes later
-            pairs.append((open_at, pos))
-            open_at = None
-        else:
-            open_at = pos  # two openings in a row: the first one was unbalanced, drop it
-    if open_at is not None and (not single or _opens_speech(line, open_at)):
-        pairs.append((open_at, None))
+            pairs.append((opening, mark))
+            opening = None
+        elif mark.role == OPEN:
+            opening = mark  # two openings in a row: the first one was unbalanced, drop it
+    if opening is not None and _may_stay_open(line, opening, single):
+        pairs.append((opening, None))
     return pairs
 
 
-def _possessive_plural(line: str, pos: int) -> bool:
-    return pos > 0 and line[pos - 1] in "sS"
+def _may_open(line: str, mark: _Mark, single: bool) -> bool:
+    if mark.role in (OPEN, EITHER):
+        return True
+    if mark.role == SPACED:
+        return not single or _after_clause_boundary(line, mark.at)
+    # »…« and »…»: a closing-shaped guillemet opens when it stands before a word.
+    return mark.text in _REVERSIBLE and _neighbours(line, mark.at, mark.end)[1].isalnum()
 
 
-def _later_close(rest: list[tuple[int, str]]) -> bool:
-    for _, role in rest:
-        if role == OPEN:
-            return False
-        if role in (CLOSE, EITHER):
+def _closes(mark: _Mark, opening: _Mark) -> bool:
+    return mark.role in (CLOSE, EITHER, SPACED) or mark.text == _CLOSER_OF.get(opening.text)
+
+
+def _may_stay_open(line: str, opening: _Mark, single: bool) -> bool:
+    """Single and spaced marks stay open only at a paragraph start or after a colon."""
+    return (not single and opening.role != SPACED) or _opens_speech(line, opening.at)
+
+
+def _after_clause_boundary(line: str, at: int) -> bool:
+    """A spaced single mark opens only where a quotation can begin: "said : ' We …"."""
+    head = line[:at].rstrip()
+    return not head or head[-1] in ".?!:;,—–-("
+
+
+def _possessive_plural(line: str, mark: _Mark) -> bool:
+    """ "teachers'" or, in tokenised text, "teachers ' union"."""
+    head = line[: mark.at].rstrip() if mark.role == SPACED else line[: mark.at]
+    return head[-1:] in ("s", "S")
+
+
+def _later_close(rest: list[_Mark], opening: _Mark) -> bool:
+    for mark in rest:
+        if _closes(mark, opening):
             return True
+        if mark.role == OPEN:
+            return False
     return False
 
 
 def _opens_speech(line: str, pos: int) -> bool:
-    """An unclosed single mark counts only at a paragraph start or after a colon."""
     head = line[:pos].rstrip()
     return not head or head.endswith(":")
 
 
-def _outermost(pairs: list[tuple[int, int | None]]) -> list[tuple[int, int | None]]:
+def _outermost(pairs: list[tuple[_Mark, _Mark | None]]) -> list[tuple[_Mark, _Mark | None]]:
     """Drop quotations nested in (or crossing) an earlier, longer one."""
-    ordered = sorted(pairs, key=lambda p: (p[0], -(p[1] if p[1] is not None else 10**9)))
-    kept: list[tuple[int, int | None]] = []
+    ordered = sorted(pairs, key=lambda p: (p[0].at, -(p[1].at if p[1] is not None else 10**9)))
+    kept: list[tuple[_Mark, _Mark | None]] = []
     reach = -1
-    for open_at, close_at in ordered:
-        if open_at < reach:
+    for opening, closing in ordered:
+        if opening.at < reach:
             continue
-        kept.append((open_at, close_at))
-        reach = close_at if close_at is not None else 10**9
+        kept.append((opening, closing))
+        reach = closing.at if closing is not None else 10**9
     return kept
 
 
-def _span(text: str, para: Paragraph, open_at: int, close_at: int | None) -> QuoteSpan | None:
-    start = para.start + open_at + 1
-    end = para.start + close_at if close_at is not None else para.end
-    if close_at is None and end - start > MAX_UNCLOSED_CHARS:
+def _span(text: str, para: Paragraph, opening: _Mark, closing: _Mark | None) -> QuoteSpan | None:
+    start = para.start + opening.end
+    end = para.start + closing.at if closing is not None else para.end
+    if closing is None and end - start > MAX_UNCLOSED_CHARS:
         end = _sentence_end_before(text, start, start + MAX_UNCLOSED_CHARS)
     while start < end and text[start].isspace():
         start += 1
@@ -158,8 +251,8 @@ def _span(text: str, para: Paragraph, open_at: int, close_at: int | None) -> Quo
         end -= 1
     if not any(ch.isalnum() for ch in text[start:end]):
         return None
-    close_mark = para.start + close_at if close_at is not None else None
-    return QuoteSpan(start, end, para.start + open_at, close_mark, para.index)
+    close_mark = para.start + closing.end - 1 if closing is not None else None
+    return QuoteSpan(start, end, para.start + opening.at, close_mark, para.index)
 
 
 def _sentence_end_before(text: str, start: int, limit: int) -> int:

@@ -113,19 +113,24 @@ class NameIndex:
                 spans.append(ent)
         covered = {t.i for ent in spans for t in ent}
         people = {ent.start for ent in spans if ent.label_ == "PERSON"}
-        doc, i = self._doc, 0
+        doc = self._doc
+        # Capitalised runs spaCy did not label: "Ms Thwaite", "councillor Amrit Sandhu".
+        free = [t.i not in covered and _name_word(t) for t in doc]
+        i = 0
         while i < len(doc):
-            # Capitalised runs spaCy did not label: "Ms Thwaite", "councillor Amrit Sandhu".
-            end = i
-            while end < len(doc) and end not in covered and _name_word(doc[end]):
+            if not free[i]:
+                i += 1
+                continue
+            end = i + 1
+            while end < len(doc) and free[end]:
                 end += 1
             if end in people:
                 pass  # words just before a name describe its bearer: "Dunmore GP Dr Ann Vance"
-            elif end - i >= 2 or (end > i and i > 0 and _title_word(doc[i - 1])):
+            elif end - i >= 2 or (i > 0 and _title_word(doc[i - 1])):
                 start = i - 1 if i > 0 and _title_word(doc[i - 1]) else i
                 label = "PERSON" if start < i else ""
                 spans.append(Span(doc, start, end, label=label))
-            i = max(end, i + 1)
+            i = end
         return spans
 
     def _person(self, name: str) -> Person:
@@ -146,8 +151,7 @@ class NameIndex:
         text = self._doc.text
         mentions = []
         for key, people in keys.items():
-            for match in re.finditer(rf"(?<![\w-]){re.escape(key)}(?![\w-])", text):
-                start, end = match.span()
+            for start, end in _whole_word(text, key):
                 if self._skipped(start) or any(s <= start < e for s, e in taken):
                     continue
                 title = _title_before(text, start)
@@ -311,6 +315,32 @@ def _title_before(text: str, start: int) -> str | None:
     if match and match.group(1).lower().rstrip(".") in _TITLE_WORDS:
         return match.group(1)
     return None
+
+
+def _whole_word(text: str, key: str) -> list[tuple[int, int]]:
+    r"""Where `key` stands as a whole word: no word character or hyphen touches either end.
+
+    The same matches, left to right and non-overlapping, as the regex
+    `(?<![\w-])KEY(?![\w-])` (re's \w is `str.isalnum()` or "_"), without compiling a
+    pattern for every name of every article.
+    """
+    found = []
+    at = text.find(key)
+    while at != -1:
+        end = at + len(key)
+        if not _joins_word(text, at - 1) and not _joins_word(text, end):
+            found.append((at, end))
+            at = text.find(key, end)
+        else:
+            at = text.find(key, at + 1)
+    return found
+
+
+def _joins_word(text: str, i: int) -> bool:
+    if not 0 <= i < len(text):
+        return False
+    ch = text[i]
+    return ch.isalnum() or ch in "_-"
 
 
 def _nearest(

