@@ -10,10 +10,19 @@ import importlib
 import json
 import sys
 import traceback
+from contextlib import contextmanager
 from typing import ClassVar
 
 import click
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from service.quiet import quiet_third_party
@@ -185,6 +194,12 @@ def labeled_csv_options(command):
     show_default=True,
     help="Inverse regularisation strength of the heads.",
 )
+@click.option(
+    "--embedding-cache/--no-embedding-cache",
+    default=None,
+    help="Keep quote embeddings on disk so a retrain embeds only new quotes (default: on, "
+    "unless STANCE_EMBEDDING_CACHE=off).",
+)
 @labeled_csv_options
 def train(
     csv_files,
@@ -196,6 +211,7 @@ def train(
     min_per_class,
     embedding_model,
     regularisation,
+    embedding_cache,
     mapping,
     encoding,
     delimiter,
@@ -235,14 +251,24 @@ def train(
     )
     for warning in quotes.warnings:
         errors.print(f"warning: {warning}")
-    model.set_params(embedder=get_embedder(embedding_model))
+    embedder = get_embedder(embedding_model)
+    model.set_params(embedder=embedder)
+    texts = quotes.frame["text"].unique().tolist()
     metrics = None
-    if cv > 1:
-        with errors.status(f"cross-validating ({cv} folds)…"):
-            metrics = cross_validate(model, quotes, folds=cv, seed=seed)
+    with training_phases() as phase:
+        cached = embedder.cached_count(texts) if embedding_cache is not False else 0
+        embedding = phase(f"embedding {len(texts)} quotes ({cached} cached)", len(texts))
+        vectors = embedder.vectors(texts, cache=embedding_cache, progress=embedding)
+        if cv > 1:
+            folds = phase(f"cross-validating ({cv} folds)", cv)
+            metrics = cross_validate(
+                model, quotes, folds=cv, seed=seed, vectors=vectors, progress=folds
+            )
+        fitting = phase("fitting on all data", 1)
+        model.fit(quotes, vectors)
+        fitting(1, 1)
+    if metrics is not None:
         print_metrics(metrics, f"{cv}-fold cross-validation")
-    with errors.status("fitting on all data…"):
-        model.fit(quotes)
     path = write_bundle(model, quotes, metrics, out, name, replace=force)
     console.print(f"bundle: {path}")
 
@@ -351,6 +377,29 @@ def models():
             f"{sentiment['macro_f1'] * 100:.1f}" if sentiment else "–",
         )
     console.print(table)
+
+
+@contextmanager
+def training_phases():
+    """`phase(description, total)` -> `update(done, total)`: a progress bar per phase of
+    training with elapsed and remaining time on a terminal; nothing when stderr is not one."""
+    if not errors.is_terminal:
+        yield lambda description, total: lambda done, total: None
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=errors) as progress:
+
+        def phase(description: str, total: int):
+            task = progress.add_task(description, total=total)
+            return lambda done, total: progress.update(task, completed=done, total=total)
+
+        yield phase
 
 
 def print_metrics(metrics: dict, title: str) -> None:

@@ -145,7 +145,7 @@ def _manifest(model, quotes, metrics, name, created, digests: dict[str, str]) ->
         "recipe": {
             k: list(v) if isinstance(v, tuple) else v
             for k, v in model.get_params().items()
-            if k != "embedder"
+            if k not in ("embedder", "n_jobs")
         },
         "data": {
             "sha256": quotes.sha256,

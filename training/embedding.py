@@ -15,6 +15,7 @@ from functools import cache, cached_property
 
 import numpy as np
 
+from training.embedding_cache import EmbeddingCache, cache_enabled
 from training.encoder_cache import (
     PROBE,
     CachedEncoder,
@@ -167,7 +168,10 @@ class Embedder:
 
     @cached_property
     def reference_probe(self) -> np.ndarray:
-        """The reference's embeddings of the probe sentences (they identify the model)."""
+        """The reference's embeddings of the probe sentences (they identify the model): as
+        recorded when the scoring encoder was converted, else computed (loads PyTorch)."""
+        if not isinstance(self._encoder, TorchEncoder):
+            return np.asarray(self._converted.settings["probe_vectors"], dtype=np.float32)
         return self.encode_reference(list(PROBE))
 
     @cached_property
@@ -187,6 +191,44 @@ class Embedder:
     def probe_vectors(self) -> np.ndarray:
         """The scoring encoder's embeddings of the probe sentences."""
         return self.encode(list(PROBE))
+
+    def vectors(
+        self, texts: list[str], *, cache: bool | None = None, progress=None
+    ) -> dict[str, np.ndarray]:
+        """Embeddings of the distinct `texts` for training: the scoring encoder's, which
+        depend on the text alone, so training sees exactly what scoring will.
+
+        With `cache` (default: on unless $STANCE_EMBEDDING_CACHE is off) vectors are read from
+        and added to the on-disk cache of this model and encoder (`training.embedding_cache`),
+        so a retrain embeds only new texts. `progress(done, total)` is called as batches finish.
+        """
+        distinct = list(dict.fromkeys(texts))
+        store = self._vector_cache() if (cache_enabled() if cache is None else cache) else None
+        found = store.get(distinct) if store is not None else {}
+        missing = [t for t in distinct if t not in found]
+        step = max(self.batch_size * 8, 1)
+        for start in range(0, len(missing), step):
+            batch = missing[start : start + step]
+            fresh = dict(zip(batch, self.encode(batch), strict=True))
+            if store is not None:
+                store.put(fresh)
+            found.update(fresh)
+            if progress is not None:
+                progress(len(distinct) - len(missing) + start + len(batch), len(distinct))
+        return {t: found[t] for t in distinct}
+
+    def cached_count(self, texts: list[str]) -> int:
+        """How many of `texts` the on-disk cache already holds (0 when it is off)."""
+        if not cache_enabled():
+            return 0
+        return len(self._vector_cache().get(list(dict.fromkeys(texts))))
+
+    def _vector_cache(self) -> EmbeddingCache:
+        if "_cache" not in self.__dict__:
+            spec, info = self.scoring_spec, self.encoder
+            identity = f"{spec.fingerprint}|{spec.dimension}|{info}"
+            self._cache = EmbeddingCache(identity, spec.dimension)
+        return self._cache
 
 
 def get_embedder(name: str | None = None, encoder: str | None = None) -> Embedder:

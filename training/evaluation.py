@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.metrics import (
     accuracy_score,
@@ -93,9 +94,20 @@ def evaluate(model: StanceModel | StanceScorer, quotes: LabeledQuotes) -> dict:
 
 
 def cross_validate(
-    model: StanceModel, quotes: LabeledQuotes, folds: int = 5, seed: int = 0
+    model: StanceModel,
+    quotes: LabeledQuotes,
+    folds: int = 5,
+    seed: int = 0,
+    *,
+    vectors: dict[str, np.ndarray] | None = None,
+    progress=None,
 ) -> dict:
-    """K-fold metrics; every row of one quote lands in the same fold, so no quote leaks."""
+    """K-fold metrics; every row of one quote lands in the same fold, so no quote leaks.
+
+    `vectors` are the texts' embeddings (default: `Embedder.vectors`, computed once for every
+    fold). Folds are fitted in parallel on `model.n_jobs` processes, each fold's heads one after
+    another. `progress(done, folds)` is called as folds finish.
+    """
     frame = quotes.frame.reset_index(drop=True)
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     strata = frame["target"] + "/" + frame["stance"]
@@ -107,22 +119,23 @@ def cross_validate(
         train = LabeledQuotes(frame.iloc[train_index], quotes.files, "", quotes.encodings)
         where = f"cross-validation with {folds} folds (fewer: --cv), fold {fold}'s training part: "
         model.check_class_counts(train, where)
-    texts = frame["text"].unique().tolist()
-    vectors = dict(zip(texts, model._embedder().encode_reference(texts), strict=True))
+    if vectors is None:
+        vectors = model._embedder().vectors(frame["text"].unique().tolist())
+    spec = model._embedder().scoring_spec
+    single = clone(model).set_params(embedder=None, n_jobs=1)
+    jobs = (
+        delayed(_fold)(single, quotes, frame, train_index, test_index, vectors, spec)
+        for train_index, test_index in splits
+    )
     predicted = pd.Series(index=frame.index, dtype=object)
     sentiment_predicted: dict[str, str] = {}
-    for train_index, test_index in splits:
-        train = LabeledQuotes(frame.iloc[train_index], quotes.files, "", quotes.encodings)
-        fold_model = clone(model).set_params(embedder=model._embedder()).fit(train, vectors)
-        test = frame.iloc[test_index]
-        fold_texts = test["text"].unique().tolist()
-        batch = QuoteBatch(fold_texts, np.stack([vectors[t] for t in fold_texts]))
-        targets = sorted(set(test["target"]) & set(fold_model.targets_))
-        scores = dict(zip(fold_texts, fold_model.score(fold_texts, targets, batch), strict=True))
-        for index, text, target in zip(test.index, test["text"], test["target"], strict=True):
-            predicted[index] = scores[text].stances[target].label
-            if scores[text].sentiment is not None:
-                sentiment_predicted[text] = scores[text].sentiment.label
+    parallel = Parallel(n_jobs=model.n_jobs, return_as="generator_unordered")
+    for done, (stance, sentiment_labels) in enumerate(parallel(jobs), start=1):
+        for index, label in stance.items():
+            predicted[index] = label
+        sentiment_predicted.update(sentiment_labels)
+        if progress is not None:
+            progress(done, folds)
     frame = frame.assign(predicted=predicted)
     sentiment = quotes.sentiment_rows()
     sentiment = sentiment.assign(predicted=sentiment["text"].map(sentiment_predicted))
@@ -130,3 +143,21 @@ def cross_validate(
     result["folds"] = folds
     result["seed"] = seed
     return result
+
+
+def _fold(model, quotes, frame, train_index, test_index, vectors, spec):
+    """One fold (run in a worker): fit on the training part, label the test part."""
+    train = LabeledQuotes(frame.iloc[train_index], quotes.files, "", quotes.encodings)
+    used = set(frame["text"].iloc[train_index]) | set(frame["text"].iloc[test_index])
+    fold_model = model.fit(train, {t: vectors[t] for t in used}, spec)
+    test = frame.iloc[test_index]
+    fold_texts = test["text"].unique().tolist()
+    batch = QuoteBatch(fold_texts, np.stack([vectors[t] for t in fold_texts]))
+    targets = sorted(set(test["target"]) & set(fold_model.targets_))
+    scores = dict(zip(fold_texts, fold_model.score(fold_texts, targets, batch), strict=True))
+    stance, sentiment = {}, {}
+    for index, text, target in zip(test.index, test["text"], test["target"], strict=True):
+        stance[index] = scores[text].stances[target].label
+        if scores[text].sentiment is not None:
+            sentiment[text] = scores[text].sentiment.label
+    return stance, sentiment

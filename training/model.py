@@ -7,6 +7,7 @@ loaded bundle runs, so a fitted model and its bundle score identically.
 from __future__ import annotations
 
 import numpy as np
+from joblib import Parallel, delayed
 from scipy.sparse import csr_matrix, hstack
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
@@ -56,6 +57,11 @@ class QuoteFeatures(BaseEstimator, TransformerMixin):
         return hstack(blocks).tocsr()
 
 
+def _fitted(classifier, matrix, labels):
+    """`classifier` fitted on one head's features (run in a worker process)."""
+    return classifier.fit(matrix, labels)
+
+
 def share_vectorizers(heads: list[Pipeline]) -> None:
     """Make heads whose n-gram vectorizers learned the same thing use one object.
 
@@ -98,6 +104,7 @@ class StanceModel(BaseEstimator):
         calibration: str | None = "isotonic",
         calibration_folds: int = 5,
         embedding_weight: float = 1.0,
+        n_jobs: int = -1,
     ):
         self.embedder = embedder
         self.C = C
@@ -106,6 +113,7 @@ class StanceModel(BaseEstimator):
         self.calibration = calibration
         self.calibration_folds = calibration_folds
         self.embedding_weight = embedding_weight
+        self.n_jobs = n_jobs
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -127,7 +135,7 @@ class StanceModel(BaseEstimator):
             self.embedder = get_embedder()
         return self.embedder
 
-    def _head(self) -> Pipeline:
+    def _classifier(self):
         classifier = LogisticRegression(C=self.C, max_iter=5000, class_weight="balanced")
         if self.calibration:
             # One classifier on all rows, calibrated on out-of-fold predictions: a fifth of the
@@ -135,8 +143,13 @@ class StanceModel(BaseEstimator):
             classifier = CalibratedClassifierCV(
                 classifier, method=self.calibration, cv=self.calibration_folds, ensemble=False
             )
-        features = QuoteFeatures(self.word_ngrams, self.char_ngrams, self.embedding_weight)
-        return Pipeline([("features", features), ("classifier", classifier)])
+        return classifier
+
+    def _features(self) -> QuoteFeatures:
+        return QuoteFeatures(self.word_ngrams, self.char_ngrams, self.embedding_weight)
+
+    def _head(self) -> Pipeline:
+        return Pipeline([("features", self._features()), ("classifier", self._classifier())])
 
     @property
     def min_examples_per_class(self) -> int:
@@ -160,30 +173,53 @@ class StanceModel(BaseEstimator):
                         "examples, or leave this target out"
                     )
 
-    def fit(self, quotes: LabeledQuotes, vectors: dict[str, np.ndarray] | None = None):
-        """Fit every target head and, when sentiment labels exist, the sentiment head."""
+    def fit(
+        self,
+        quotes: LabeledQuotes,
+        vectors: dict[str, np.ndarray] | None = None,
+        spec: EmbeddingSpec | None = None,
+    ):
+        """Fit every target head and, when sentiment labels exist, the sentiment head.
+
+        `vectors` maps each text to its embedding (default: `Embedder.vectors`, the scoring
+        encoder's, cached on disk) and `spec` names the model they come from (default: the
+        embedder's). The n-gram vocabularies are fitted once per distinct set of texts and
+        shared; the classifiers are fitted in parallel on `n_jobs` processes (-1: every core).
+        """
         self.check_class_counts(quotes)
         self.__dict__.pop("_scorer", None)
         frame = quotes.frame
-        vectors = vectors or self._vectors_by_text(frame["text"].unique().tolist())
-        self.embedding_: EmbeddingSpec = self._embedder().spec
-        self.heads_ = {}
-        for target, rows in frame.groupby("target", sort=True):
-            texts = rows["text"].tolist()
-            batch = QuoteBatch(texts, np.stack([vectors[t] for t in texts]))
-            self.heads_[target] = self._head().fit(batch, rows["stance"].to_numpy())
-        self.targets_ = list(self.heads_)
+        if vectors is None:
+            vectors = self._embedder().vectors(frame["text"].unique().tolist())
+        self.embedding_: EmbeddingSpec = spec or self._embedder().scoring_spec
+        tasks = [
+            (target, rows["text"].tolist(), rows["stance"].to_numpy())
+            for target, rows in frame.groupby("target", sort=True)
+        ]
         sentiment = quotes.sentiment_rows()
-        self.sentiment_head_ = None
         if len(sentiment):
-            texts = sentiment["text"].tolist()
+            tasks.append((None, sentiment["text"].tolist(), sentiment["sentiment"].to_numpy()))
+        features: dict[frozenset, QuoteFeatures] = {}
+        matrices = []
+        for _, texts, _ in tasks:
+            key = frozenset(texts)  # a vectorizer's vocabulary and idf do not depend on order
+            if key not in features:
+                features[key] = self._features().fit(QuoteBatch(texts, None))
             batch = QuoteBatch(texts, np.stack([vectors[t] for t in texts]))
-            self.sentiment_head_ = self._head().fit(batch, sentiment["sentiment"].to_numpy())
+            matrices.append(features[key].transform(batch))
+        classifiers = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fitted)(self._classifier(), matrix, labels)
+            for matrix, (_, _, labels) in zip(matrices, tasks, strict=True)
+        )
+        heads = [
+            Pipeline([("features", features[frozenset(texts)]), ("classifier", classifier)])
+            for (_, texts, _), classifier in zip(tasks, classifiers, strict=True)
+        ]
+        self.heads_ = {t: head for (t, _, _), head in zip(tasks, heads, strict=True) if t}
+        self.targets_ = list(self.heads_)
+        self.sentiment_head_ = heads[-1] if len(sentiment) else None
         share_vectorizers(self._all_heads())
         return self
-
-    def _vectors_by_text(self, texts: list[str]) -> dict[str, np.ndarray]:
-        return dict(zip(texts, self._embedder().encode_reference(texts), strict=True))
 
     def scorer(self) -> StanceScorer:
         """The fitted heads as arrays with this model's embedder: what bundles load and score."""
