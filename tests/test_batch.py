@@ -224,6 +224,19 @@ def test_weight_column_weights_the_summary(bundle, tmp_path):
     assert trump["quotes"] == 13
 
 
+def test_a_row_with_an_error_does_not_hide_the_other_rows_of_its_part_from_the_summary(
+    bundle, tmp_path
+):
+    frame = pd.DataFrame({"text": [TEXTS[0], "", TEXTS[1]], "actor": ["Ann A", "Bob B", "Cy C"]})
+    frame.to_csv(tmp_path / "in.csv", index=False)
+    score_files(
+        [str(tmp_path / "in.csv")], tmp_path / "out.parquet", actors=tmp_path / "actors.csv",
+        bundle=bundle, progress=False,
+    )  # fmt: skip
+    summary = pd.read_csv(tmp_path / "actors.csv")
+    assert set(summary["actor"]) == {"Ann A", "Cy C"}  # Bob's empty quote is not counted
+
+
 def test_summary_by_month_adds_a_time_series_and_a_plot(bundle, tmp_path):
     path = write_input(tmp_path, "csv", None, quotes_frame())
     score_files(

@@ -61,13 +61,17 @@ def _weight(value: object) -> float:
     return weight if math.isfinite(weight) and weight > 0 else 1.0
 
 
+def _present(value: object) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
+
+
 def _quote_score(row: dict, targets: list[str]) -> QuoteScore:
     stances = {
         t: LabelScore(row[f"{t}_stance"], {k: row[f"{t}_{k}"] for k in STANCE_LABELS})
         for t in targets
     }
     sentiment = None
-    if row.get("sentiment") is not None:
+    if _present(row.get("sentiment")):
         sentiment = LabelScore(
             row["sentiment"], {k: row[f"sentiment_{k}"] for k in SENTIMENT_LABELS}
         )
@@ -96,7 +100,7 @@ def summarise(
         columns = list(dict.fromkeys(c for c in wanted if c))
         frame = read_columns(part, [*columns, *score_names, ERROR_COLUMN])
         for row in frame.to_dict("records"):
-            if row[ERROR_COLUMN] is not None:
+            if _present(row[ERROR_COLUMN]):  # pandas reads a missing string as NaN, not None
                 continue
             score = _quote_score(row, targets)
             date = normalise_date(row[roles["date"]]) if roles.get("date") else None
