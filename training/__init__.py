@@ -6,6 +6,7 @@ metrics = cross_validate(StanceModel(), quotes, folds=5)   # honest, grouped by 
 path = write_bundle(model, quotes, metrics)                # atomic, with manifest and card
 bundle = load_bundle(path)                                 # verifies SHA-256 and embedding
 bundle.model.score(["We must spend 3% of GDP."])           # -> list[QuoteScore]
+check_language("Wir müssen mehr ausgeben.")                # -> LanguageCheck('de', 0.995, False)
 """
 
 from training.bundle import (
@@ -29,6 +30,7 @@ from training.data import (
 )
 from training.embedding import DEFAULT_EMBEDDING_MODEL, Embedder, EmbeddingError, get_embedder
 from training.evaluation import POOLED, cross_validate, evaluate, stance_metrics
+from training.language import UNSUPPORTED_LANGUAGE, LanguageCheck, check_language, check_languages
 from training.model import QuoteBatch, StanceModel, UnknownTargetError
 from training.scores import LabelScore, QuoteScore, score_columns
 
@@ -37,6 +39,7 @@ __all__ = [
     "POOLED",
     "SENTIMENT_LABELS",
     "STANCE_LABELS",
+    "UNSUPPORTED_LANGUAGE",
     "Bundle",
     "BundleError",
     "ColumnMapping",
@@ -46,10 +49,13 @@ __all__ = [
     "EmbeddingError",
     "LabelScore",
     "LabeledQuotes",
+    "LanguageCheck",
     "QuoteBatch",
     "QuoteScore",
     "StanceModel",
     "UnknownTargetError",
+    "check_language",
+    "check_languages",
     "cross_validate",
     "evaluate",
     "get_embedder",
