@@ -27,6 +27,7 @@ from training.data import (
     LabeledQuotes,
     read_labeled_csv,
     target_id,
+    text_key,
 )
 from training.embedding import DEFAULT_EMBEDDING_MODEL, Embedder, EmbeddingError, get_embedder
 from training.evaluation import POOLED, cross_validate, evaluate, stance_metrics
@@ -67,5 +68,6 @@ __all__ = [
     "score_columns",
     "stance_metrics",
     "target_id",
+    "text_key",
     "write_bundle",
 ]
