@@ -63,6 +63,7 @@ class StanceGroup(click.Group):
         "extract": "service.extraction.cli:extract",
         "score": "service.batch.cli:score",
         "serve": "service.api.cli:serve",
+        "suggest": "service.suggest:suggest_command",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -7,8 +7,10 @@ path = write_bundle(model, quotes, metrics)                # atomic, with manife
 bundle = load_bundle(path)                                 # verifies SHA-256 and embedding
 bundle.model.score(["We must spend 3% of GDP."])           # -> list[QuoteScore]
 check_language("Wir müssen mehr ausgeben.")                # -> LanguageCheck('de', 0.995, False)
+suggest(bundle.model, unlabeled_texts, n=50)               # active learning -> list[Suggestion]
 """
 
+from training.active_learning import Suggestion, suggest
 from training.bundle import (
     Bundle,
     BundleError,
@@ -54,6 +56,7 @@ __all__ = [
     "QuoteBatch",
     "QuoteScore",
     "StanceModel",
+    "Suggestion",
     "UnknownTargetError",
     "check_language",
     "check_languages",
@@ -67,6 +70,7 @@ __all__ = [
     "resolve_bundle",
     "score_columns",
     "stance_metrics",
+    "suggest",
     "target_id",
     "text_key",
     "write_bundle",
