@@ -189,6 +189,17 @@ def test_suggest_is_deterministic_for_a_seed(tmp_path):
     assert outputs[0] == outputs[1]
 
 
+def test_targets_option_writes_rows_for_those_targets_only(tmp_path):
+    pool = write_pool(tmp_path / "pool.jsonl")
+    out = tmp_path / "out.csv"
+    args = ["suggest", str(pool), "-n", "3", "--targets", "russia_rapprochement", "-o", str(out)]
+    result = run(args)
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out)
+    assert list(frame["target"]) == ["russia_rapprochement"] * 3
+    assert list(frame["rank"]) == [1, 2, 3]
+
+
 def test_texts_of_excluded_labeled_files_are_never_suggested(tmp_path):
     pool = write_pool(tmp_path / "pool.jsonl")
     labeled = tmp_path / "labeled.csv"

