@@ -28,16 +28,17 @@ class ScoredQuote:
     actor: str | None
     date: str | None
     score: QuoteScore | None
-    language: LanguageCheck
     extracted: dict | None = None
+    language: LanguageCheck | None = None  # None: not checked (the caller knows it is readable)
 
     def to_dict(self) -> dict:
         out: dict = {"id": self.id, "actor": self.actor, "text": self.text, "date": self.date}
         if self.extracted is not None:
             out.update(self.extracted)
-        out["language"] = self.language.language
+        out["language"] = self.language.language if self.language else None
         if self.score is None:
-            return out | {"stance": None, "sentiment": None, "error": self.language.to_error()}
+            error = self.language.to_error() if self.language else None
+            return out | {"stance": None, "sentiment": None, "error": error}
         return out | self.score.to_dict() | {"error": None}
 
 
@@ -88,7 +89,7 @@ def score_request(
             actor = aggregator.names.canonical(quote.actor)
         extracted = _extraction_fields(quotations[index]) if quotations else None
         quote_id = quote.id if quote.id is not None else index
-        scored.append(ScoredQuote(quote_id, quote.text, actor, quote.date, score, check, extracted))
+        scored.append(ScoredQuote(quote_id, quote.text, actor, quote.date, score, extracted, check))
     # The actors list merges short forms ("Trump" -> "Donald Trump"); quotes show the same name.
     merged = aggregator.names.merge_short_forms(sorted({q.actor for q in scored if q.actor}))
     body = {
