@@ -70,6 +70,10 @@ class StanceGroup(click.Group):
         "extract": ("service.extraction.cli:extract", "Extract quotations and their speakers."),
         "score": ("service.batch.cli:score", "Batch-score quote files (CSV, JSONL, Parquet, ...)."),
         "serve": ("service.api.cli:serve", "Serve the HTTP API (POST /stance, /model, ...)."),
+        "suggest": (
+            "service.suggest:suggest_command",
+            "Pick the unlabeled quotes most worth labeling next (active learning).",
+        ),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -309,18 +313,30 @@ def evaluate_command(bundle_name, csv_files, as_json, mapping, encoding, delimit
 def predict(text, actor, bundle_name, targets, as_json):
     """Score one quote."""
     from training.bundle import load_bundle
+    from training.language import check_language
     from training.texts import blank_text_problem
 
     problem = blank_text_problem(text)
     if problem:
         raise BadInput(f"TEXT: {problem}")
     bundle = load_bundle(bundle_name)
-    wanted = [t.strip() for t in targets.split(",")] if targets else None
-    score = bundle.model.score([text], wanted)[0]
+    wanted = bundle.model.check_targets(
+        [t.strip() for t in targets.split(",")] if targets else None
+    )
+    language = check_language(text)  # a quote the model cannot read gets no score
+    score = bundle.model.score([text], wanted)[0] if language.supported else None
     if as_json:
-        click.echo(json.dumps({"actor": actor, "text": text, **score.to_dict()}, indent=2))
+        body = {"actor": actor, "text": text, "language": language.language}
+        scores = score.to_dict() if score else {"stance": None, "sentiment": None}
+        click.echo(json.dumps(body | scores | {"error": language.to_error()}, indent=2))
         return
-    table = Table(title=f"{actor + ': ' if actor else ''}{text}", title_justify="left")
+    title = f"{actor + ': ' if actor else ''}{text}"
+    caption = f"language: {language.language or 'not determined (short or unsure)'}"
+    if score is None:
+        console.print(title)
+        console.print(f"{caption}\nnot scored: {language.error}")
+        return
+    table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
     for column in ("head", "label", "probabilities"):
         table.add_column(column)
     for target, stance in score.stances.items():

@@ -224,6 +224,19 @@ def test_weight_column_weights_the_summary(bundle, tmp_path):
     assert trump["quotes"] == 13
 
 
+def test_a_row_with_an_error_does_not_hide_the_other_rows_of_its_part_from_the_summary(
+    bundle, tmp_path
+):
+    frame = pd.DataFrame({"text": [TEXTS[0], "", TEXTS[1]], "actor": ["Ann A", "Bob B", "Cy C"]})
+    frame.to_csv(tmp_path / "in.csv", index=False)
+    score_files(
+        [str(tmp_path / "in.csv")], tmp_path / "out.parquet", actors=tmp_path / "actors.csv",
+        bundle=bundle, progress=False,
+    )  # fmt: skip
+    summary = pd.read_csv(tmp_path / "actors.csv")
+    assert set(summary["actor"]) == {"Ann A", "Cy C"}  # Bob's empty quote is not counted
+
+
 def test_summary_by_month_adds_a_time_series_and_a_plot(bundle, tmp_path):
     path = write_input(tmp_path, "csv", None, quotes_frame())
     score_files(
@@ -382,10 +395,11 @@ def test_rows_with_impossible_dates_get_an_error_naming_the_column(bundle, tmp_p
 
 def test_cli_reads_an_excel_semicolon_cp1252_csv_and_says_how(tmp_path):
     path = tmp_path / "excel.csv"
-    texts = ["¡Qué vergüenza! Hay que gastar más en defensa", "Pas un euro de plus pour l'armée"]
-    path.write_bytes(
-        ("text;actor\n" + "".join(f"{t};la ministra\n" for t in texts)).encode("cp1252")
-    )
+    texts = [
+        "The café owners of Málaga say the budget is wrong — «spend more on defence»",
+        "Not one more euro for the army, said the mayor of Nîmes",
+    ]
+    path.write_bytes(("text;actor\n" + "".join(f"{t};a mayor\n" for t in texts)).encode("cp1252"))
     out = tmp_path / "out.csv"
     result = run_cli(str(path), "-o", str(out))
     assert result.exit_code == 0, result.output

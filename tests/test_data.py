@@ -317,7 +317,7 @@ def test_bad_records_in_json_lines_name_their_line(tmp_path):
     import json
 
     lines = [json.dumps(r) for r in labeled_records()]
-    lines[3] = json.dumps({**labeled_records()[3], "stance": None})
+    lines[3] = json.dumps({**labeled_records()[3], "stance": "maybe"})
     lines[5] = '{"text": "broken'
     lines[7] = "[1, 2]"
     path = tmp_path / "labels.jsonl"
@@ -325,6 +325,38 @@ def test_bad_records_in_json_lines_name_their_line(tmp_path):
     with pytest.raises(DataError) as caught:
         read_labeled_csv([path], require_min=False)
     found = {(i.line, i.column): i.message for i in caught.value.issues}
-    assert found[(4, "stance")] == "'' is not a stance label; expected favor, against or none"
+    assert found[(4, "stance")] == "'maybe' is not a stance label; expected favor, against or none"
     assert found[(6, None)].startswith("invalid JSON")
     assert found[(8, None)] == "expected a JSON object, got list"
+
+
+def test_rows_without_a_stance_are_left_out_and_kept_as_unlabeled(tmp_path):
+    pending = "a quote still to label,nato_spending,,\nanother one,nato_spending, ,negative\n"
+    path = write(tmp_path, HEADER + rows() + pending)
+    quotes = read_labeled_csv([path])
+    assert len(quotes.frame) == 30
+    assert quotes.unlabeled[["text", "line"]].values.tolist() == [
+        ["a quote still to label", 32],
+        ["another one", 33],
+    ]
+    assert f"{path}: 2 row(s) without a stance label left out" in quotes.warnings[0]
+    assert "the first at line 32" in quotes.warnings[0]
+    assert quotes.sha256 == read_labeled_csv([write(tmp_path, HEADER + rows(), "b.csv")]).sha256
+
+
+def test_a_file_with_no_labeled_row_yet_names_its_first_line(tmp_path):
+    path = write(tmp_path, HEADER + "first,nato_spending,,\nsecond,nato_spending,,\n")
+    with pytest.raises(DataError) as caught:
+        read_labeled_csv([path])
+    issue = only_issue(caught.value)
+    assert (issue.file, issue.line) == (str(path), 2)
+    assert "no labeled rows: all 2 rows have an empty stance" in issue.message
+    texts = read_labeled_csv([path], require_min=False, require_labels=False).unlabeled["text"]
+    assert list(texts) == ["first", "second"]
+
+
+def test_text_key_treats_case_and_spacing_as_the_same_quote():
+    from training import text_key
+
+    assert text_key("  We must  SPEND more.\n") == text_key("we must spend more.")
+    assert text_key("We must spend more.") != text_key("We must spend less.")

@@ -6,6 +6,8 @@ metrics = cross_validate(StanceModel(), quotes, folds=5)   # honest, grouped by 
 path = write_bundle(model, quotes, metrics)                # atomic, with manifest and card
 bundle = load_bundle(path)                                 # verifies SHA-256 and embedding
 bundle.model.score(["We must spend 3% of GDP."])           # -> list[QuoteScore]
+check_language("Wir müssen mehr ausgeben.")                # -> LanguageCheck('de', 0.995, False)
+suggest(bundle.model, unlabeled_texts, n=50)               # active learning -> list[Suggestion]
 
 Names are imported on first use: scoring (`load_bundle`, `StanceScorer`) needs only NumPy,
 OpenVINO and tokenizers, while training pulls in scikit-learn, pandas and PyTorch.
@@ -14,6 +16,7 @@ OpenVINO and tokenizers, while training pulls in scikit-learn, pandas and PyTorc
 import importlib
 
 _MODULES = {
+    "training.active_learning": ("Suggestion", "suggest"),
     "training.bundle": (
         "Bundle",
         "BundleError",
@@ -31,6 +34,7 @@ _MODULES = {
         "LabeledQuotes",
         "read_labeled_csv",
         "target_id",
+        "text_key",
     ),
     "training.embedding": (
         "DEFAULT_EMBEDDING_MODEL",
@@ -39,6 +43,12 @@ _MODULES = {
         "get_embedder",
     ),
     "training.evaluation": ("cross_validate", "evaluate", "stance_metrics"),
+    "training.language": (
+        "UNSUPPORTED_LANGUAGE",
+        "LanguageCheck",
+        "check_language",
+        "check_languages",
+    ),
     "training.model": ("StanceModel", "TooFewExamples"),
     "training.scorer": ("QuoteBatch", "StanceScorer", "UnknownTargetError"),
     "training.scores": (

@@ -61,15 +61,28 @@ class ColumnMapping:
     fixed_target: str | None = None  # every row is about this target (file has no target column)
 
 
+UNLABELED_COLUMNS = ["text", "target", "file", "line"]
+
+
+def text_key(text: str) -> str:
+    """What makes two quote texts the same quote: equal up to case and spacing."""
+    return " ".join(text.split()).casefold()
+
+
 @dataclass
 class LabeledQuotes:
-    """Validated long-format training rows: one row per (quote, target)."""
+    """Validated long-format training rows: one row per (quote, target).
+
+    `unlabeled` holds the rows whose `stance` cell is empty (a labeling file in progress, such
+    as the output of `stance suggest`): they are not training rows, but their texts are known.
+    """
 
     frame: pd.DataFrame  # columns: text, target, stance, sentiment (str or None), file, line
     files: list[str]
     sha256: str
     encodings: dict[str, str]
     warnings: list[str] = field(default_factory=list)
+    unlabeled: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=UNLABELED_COLUMNS))
 
     @property
     def targets(self) -> list[str]:
@@ -117,15 +130,22 @@ def read_labeled_csv(
     require_min: bool = True,
     strict_duplicates: bool = False,
     deduplicate: bool = True,
+    require_labels: bool = True,
 ) -> LabeledQuotes:
     """Read and validate labeled files; DataError names file, line and column of each issue.
 
     CSV/TSV, JSON Lines, JSON arrays and Parquet (compressed or not) are read by the rules of
     `training.textfiles` (encoding, delimiter) and validated by the same column rules.
+
+    A row whose `stance` cell is empty is not labeled yet: it is left out of the training rows
+    (one warning per file names how many and the first line) and kept in `unlabeled`, so a
+    labeling file in progress trains on the rows labeled so far. Without any labeled row the
+    files are an error, unless `require_labels` is False (readers that want only the texts).
     """
     mapping = mapping or ColumnMapping()
     issues: list[DataIssue] = []
     rows: list[dict] = []
+    unlabeled: list[dict] = []
     encodings: dict[str, str] = {}
     warnings: list[str] = []
     for path in map(Path, paths):
@@ -142,11 +162,21 @@ def read_labeled_csv(
             if table.encoding.name != "utf-8":
                 warnings.append(f"{path}: not UTF-8, {table.encoding.describe()}")
         warnings.extend(table.notes)
-        rows.extend(_validate_table(str(path), table, mapping, issues))
+        parsed = list(_validate_table(str(path), table, mapping, issues))
+        pending = [row for row in parsed if row["stance"] is None]
+        rows.extend(row for row in parsed if row["stance"] is not None)
+        unlabeled.extend(pending)
+        if pending:
+            warnings.append(
+                f"{path}: {len(pending)} row(s) without a stance label left out (not labeled "
+                f"yet), the first at line {pending[0]['line']}"
+            )
     if deduplicate and not issues:
         rows = _drop_duplicates(rows, issues, warnings, strict_duplicates)
-    if not rows and not issues:
-        issues.append(DataIssue(str(paths[0]) if paths else "-", 1, None, "no labeled rows"))
+    if not rows and not issues and (require_labels or not unlabeled):
+        where = unlabeled[0] if unlabeled else {"file": str(paths[0]) if paths else "-", "line": 1}
+        hint = f": all {len(unlabeled)} rows have an empty stance" if unlabeled else ""
+        issues.append(DataIssue(where["file"], where["line"], None, f"no labeled rows{hint}"))
     frame = pd.DataFrame(rows, columns=["text", "target", "stance", "sentiment", "file", "line"])
     if require_min and not issues:
         issues.extend(_class_minimum_issues(frame, min_per_class))
@@ -158,6 +188,9 @@ def read_labeled_csv(
         sha256=_content_hash(frame),
         encodings=encodings,
         warnings=warnings,
+        unlabeled=pd.DataFrame(
+            [{c: row[c] for c in UNLABELED_COLUMNS} for row in unlabeled], columns=UNLABELED_COLUMNS
+        ),
     )
 
 
@@ -223,7 +256,7 @@ def _validate_row(file, line, record, columns, issues) -> dict | None:
         issues.append(DataIssue(file, line, columns["target"], problem))
     stance_raw = _cell(record, columns["stance"])
     stance = normalise_label(stance_raw, STANCE_LABELS)
-    if stance is None:
+    if stance is None and stance_raw.strip():  # an empty cell: not labeled yet
         issues.append(
             DataIssue(
                 file,
@@ -274,7 +307,7 @@ def _drop_duplicates(
     """
     by_key: dict[tuple[str, str], list[dict]] = {}
     for row in rows:
-        key = (" ".join(row["text"].split()).casefold(), row["target"])
+        key = (text_key(row["text"]), row["target"])
         by_key.setdefault(key, []).append(row)
     kept, repeated = [], 0
     for group in by_key.values():

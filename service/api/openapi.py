@@ -6,6 +6,7 @@ from importlib import metadata
 
 from service.api.config import ServiceConfig
 from service.api.schema import quote_schema, stance_request_schema
+from training import UNSUPPORTED_LANGUAGE
 
 _REF = "#/components/schemas/"
 _NULLABLE_STRING = {"type": ["string", "null"]}
@@ -38,14 +39,29 @@ def _schemas(config: ServiceConfig) -> dict:
         "LabelScore": label_score,
         "ScoredQuote": {
             "type": "object",
-            "required": ["id", "actor", "text", "date", "stance", "sentiment"],
+            "required": ["id", "actor", "text", "date", "language", "stance", "sentiment", "error"],
             "properties": {
                 "id": {"type": ["string", "integer"]},
                 "actor": _NULLABLE_STRING | {"description": "Canonical actor name."},
                 "text": {"type": "string"},
                 "date": _NULLABLE_STRING,
-                "stance": {"type": "object", "additionalProperties": _ref("LabelScore")},
+                "language": _NULLABLE_STRING
+                | {
+                    "description": "ISO 639-1 code of the quote's language; null when the quote "
+                    "is too short (under 4 words) or the detector unsure."
+                },
+                "stance": {
+                    "anyOf": [
+                        {"type": "object", "additionalProperties": _ref("LabelScore")},
+                        {"type": "null"},
+                    ],
+                    "description": "Per target; null when the quote was not scored (see error).",
+                },
                 "sentiment": {"anyOf": [_ref("LabelScore"), {"type": "null"}]},
+                "error": {
+                    "anyOf": [_ref("QuoteError"), {"type": "null"}],
+                    "description": "Why this quote has no scores; null when it has them.",
+                },
                 "speaker": {"type": ["string", "null"], "description": "Article mode only."},
                 "speaker_type": {
                     "type": ["string", "null"],
@@ -56,6 +72,14 @@ def _schemas(config: ServiceConfig) -> dict:
                 "end": {"type": ["integer", "null"], "description": "Article mode only."},
                 "cue": {"type": ["string", "null"], "description": "Article mode only."},
                 "direct": {"type": ["boolean", "null"], "description": "Article mode only."},
+            },
+        },
+        "QuoteError": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string", "enum": [UNSUPPORTED_LANGUAGE]},
+                "message": {"type": "string"},
             },
         },
         "ActorSummary": {

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from service.actors import ActorAggregator, ActorNames
 from service.api.batching import MicroBatcher
 from service.api.schema import QuoteInput, StanceRequest
-from training import Bundle, QuoteScore
+from training import Bundle, LanguageCheck, QuoteScore, check_languages
 from training.texts import has_visible_text
 
 
@@ -18,20 +18,29 @@ class ArticleModeUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class ScoredQuote:
-    """One quote with its scores and canonical actor (plus extraction fields in article mode)."""
+    """One quote with its language, scores and canonical actor (+ extraction fields).
+
+    A quote in a language the model does not read has no score: its `stance` and `sentiment`
+    are null and `error` says why (`training.check_language`).
+    """
 
     id: str | int
     text: str
     actor: str | None
     date: str | None
-    score: QuoteScore
+    score: QuoteScore | None
     extracted: dict | None = None
+    language: LanguageCheck | None = None  # None: not checked (the caller knows it is readable)
 
     def to_dict(self) -> dict:
         out: dict = {"id": self.id, "actor": self.actor, "text": self.text, "date": self.date}
         if self.extracted is not None:
             out.update(self.extracted)
-        return out | self.score.to_dict()
+        out["language"] = self.language.language if self.language else None
+        if self.score is None:
+            error = self.language.to_error() if self.language else None
+            return out | {"stance": None, "sentiment": None, "error": error}
+        return out | self.score.to_dict() | {"error": None}
 
 
 def article_quotes(article: dict, extract: Callable | None) -> tuple[list[QuoteInput], list]:
@@ -66,16 +75,23 @@ def score_request(
     quotes = request.quotes
     if request.mode == "article":
         quotes, quotations = article_quotes(request.article or {}, extract)
-    scores = batcher.score(bundle, [q.text for q in quotes], timeout=timeout)
+    checks = check_languages([q.text for q in quotes])
+    readable = [q.text for q, check in zip(quotes, checks, strict=True) if check.supported]
+    scores = iter(batcher.score(bundle, readable, timeout=timeout))
     aggregator = ActorAggregator(ActorNames(aliases))
     scored = []
-    for index, (quote, score) in enumerate(zip(quotes, scores, strict=True)):
-        score = QuoteScore({t: score.stances[t] for t in targets}, score.sentiment)
+    for index, (quote, check) in enumerate(zip(quotes, checks, strict=True)):
+        score = None
         kind = quotations[index].speaker_type if quotations else None
-        actor = aggregator.add(quote.actor, score, quote.date, actor_type=kind)
+        if check.supported:
+            full = next(scores)
+            score = QuoteScore({t: full.stances[t] for t in targets}, full.sentiment)
+            actor = aggregator.add(quote.actor, score, quote.date, actor_type=kind)
+        else:  # named like the others, but not counted in the actor summaries
+            actor = aggregator.names.canonical(quote.actor, kind)
         extracted = _extraction_fields(quotations[index]) if quotations else None
         quote_id = quote.id if quote.id is not None else index
-        scored.append(ScoredQuote(quote_id, quote.text, actor, quote.date, score, extracted))
+        scored.append(ScoredQuote(quote_id, quote.text, actor, quote.date, score, extracted, check))
     # The actors list merges short forms ("Trump" -> "Donald Trump"); quotes show the same name.
     merged = aggregator.names.merge_short_forms(sorted({q.actor for q in scored if q.actor}))
     body = {

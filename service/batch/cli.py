@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import click
@@ -19,35 +20,63 @@ class BadBatchInput(click.ClickException):
     exit_code = 2
 
 
+def input_options(command):
+    """The column, format, encoding and delimiter options of every command that reads quote
+    files (score, suggest): one reading rule. The command receives `columns` (ColumnOptions),
+    `input_format`, `encoding` and `delimiter`.
+    """
+    options = [
+        click.option(
+            "--text-column", help="Quote text (default: text, quotation, quote, tweet, ...)."
+        ),
+        click.option("--actor-column", help="Who said it (default: actor, speaker, author)."),
+        click.option("--id-column", help="Row id (default: id, quoteID)."),
+        click.option(
+            "--date-column", help="Date: ISO string or epoch milliseconds (default: date)."
+        ),
+        click.option(
+            "--format",
+            "input_format",
+            type=click.Choice(FORMAT_NAMES),
+            help="Input format, when file extensions do not say.",
+        ),
+        click.option(
+            "--encoding", help="Text encoding of CSV/JSON inputs (default: UTF-8, else detected)."
+        ),
+        click.option("--delimiter", help="CSV delimiter: ',', ';', tab, '|' (default: detected)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+
+    @functools.wraps(command)
+    def wrapper(*args, text_column, actor_column, id_column, date_column, **kwargs):
+        kwargs["columns"] = ColumnOptions(text_column, actor_column, id_column, date_column)
+        return command(*args, **kwargs)
+
+    return wrapper
+
+
+def inputs_and_output(output_help: str):
+    """The INPUT... argument and the required -o/--output option of score and suggest."""
+
+    def decorate(command):
+        command = click.option(
+            "-o", "--output", required=True, type=click.Path(dir_okay=False), help=output_help
+        )(command)
+        return click.argument("inputs", metavar="INPUT...", nargs=-1, required=True)(command)
+
+    return decorate
+
+
 @click.command()
-@click.argument("inputs", metavar="INPUT...", nargs=-1, required=True)
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help="Scored file: .csv, .jsonl or .parquet.",
-)
+@inputs_and_output("Scored file: .csv, .jsonl or .parquet.")
 @click.option(
     "--actors", type=click.Path(dir_okay=False), help="Per-actor summary: .csv, .json or .jsonl."
 )
 @click.option("--by", type=click.Choice(["month", "year"]), help="Add a per-period time series.")
 @click.option("--plot", type=click.Path(dir_okay=False), help="PNG of the top actors' net stance.")
-@click.option("--text-column", help="Quote text (default: text, quotation, quote, tweet, ...).")
-@click.option("--actor-column", help="Who said it (default: actor, speaker, author).")
-@click.option("--id-column", help="Row id (default: id, quoteID).")
-@click.option("--date-column", help="Date: ISO string or epoch milliseconds (default: date).")
+@input_options
 @click.option("--weight-column", help="Weight quotes in the summary (e.g. numOccurrences).")
-@click.option(
-    "--format",
-    "input_format",
-    type=click.Choice(FORMAT_NAMES),
-    help="Input format, when file extensions do not say.",
-)
-@click.option(
-    "--encoding", help="Text encoding of CSV/JSON inputs (default: UTF-8, else detected)."
-)
-@click.option("--delimiter", help="CSV delimiter: ',', ';', tab, '|' (default: detected).")
 @click.option("--resume", is_flag=True, help="Finish an interrupted run of the same job.")
 @click.option("--force", is_flag=True, help="Overwrite an existing output, discard old parts.")
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True)
@@ -78,10 +107,7 @@ def score(
     actors,
     by,
     plot,
-    text_column,
-    actor_column,
-    id_column,
-    date_column,
+    columns,
     weight_column,
     input_format,
     encoding,
@@ -104,7 +130,7 @@ def score(
     Quotebank files need no column options. With --articles the inputs are articles: each
     extracted quotation becomes a row (kept in OUTPUT.quotations.jsonl) scored with its speaker.
     """
-    columns = ColumnOptions(text_column, actor_column, id_column, date_column, weight_column)
+    columns = dataclasses.replace(columns, weight=weight_column)
     if articles and (columns != ColumnOptions() or input_format or encoding or delimiter):
         raise click.UsageError("--articles takes no column, --format, --encoding or --delimiter")
     try:

@@ -1,4 +1,4 @@
-"""Scoring one chunk: validate texts, score each distinct text once.
+"""Scoring one chunk: validate texts, detect their language, score each distinct text once.
 
 The encoder (`training.encoders`) gives every text an embedding that is bit-identical whatever
 other texts share its batch, so a score is a function of the text alone: de-duplication, the
@@ -11,9 +11,10 @@ from collections import OrderedDict
 
 import pandas as pd
 
-from training import StanceScorer, score_columns
+from training import StanceScorer, check_languages, score_columns
 from training.texts import text_problem
 
+LANGUAGE_COLUMN = "language"
 ERROR_COLUMN = "error"
 DEFAULT_CACHE_SIZE = 50_000
 
@@ -42,8 +43,8 @@ class ScoreCache:
 
 
 def output_columns(targets: list[str]) -> list[str]:
-    """The columns scoring adds to every row: the flat score columns, then `error`."""
-    return [*score_columns(targets), ERROR_COLUMN]
+    """The columns scoring adds to every row: the flat score columns, `language`, `error`."""
+    return [*score_columns(targets), LANGUAGE_COLUMN, ERROR_COLUMN]
 
 
 def score_distinct(
@@ -70,10 +71,18 @@ def score_texts(
     cache: ScoreCache | None = None,
     batch_size: int = 64,
 ) -> pd.DataFrame:
-    """Score columns and `error` for each value, row-aligned; unusable rows get only an error."""
+    """Score columns, `language` and `error` for each value, row-aligned.
+
+    Unusable rows get only an error; rows in a language the model does not read get their
+    `language` and the `unsupported_language` error (`training.check_language`), no scores.
+    """
     problems = problems or [None] * len(values)
     pairs = zip(values, problems, strict=True)
     errors = [problem or text_problem(value) for value, problem in pairs]
+    readable = list(dict.fromkeys(v for v, e in zip(values, errors, strict=True) if e is None))
+    checks = dict(zip(readable, check_languages(readable), strict=True))
+    languages = [None if e else checks[v].language for v, e in zip(values, errors, strict=True)]
+    errors = [e or checks[v].error for v, e in zip(values, errors, strict=True)]
     known: dict[str, tuple] = {}
     missing: dict[str, None] = {}
     for value, error in zip(values, errors, strict=True):
@@ -97,5 +106,6 @@ def score_texts(
             frame[name] = frame[name].astype(object)
         else:
             frame[name] = frame[name].astype("float64")
+    frame[LANGUAGE_COLUMN] = pd.Series(languages, dtype=object)
     frame[ERROR_COLUMN] = pd.Series(errors, dtype=object)
     return frame

@@ -46,13 +46,17 @@ def _weight(value: object) -> float:
     return weight if math.isfinite(weight) and weight > 0 else 1.0
 
 
+def _present(value: object) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
+
+
 def _quote_score(row: dict, targets: list[str]) -> QuoteScore:
     stances = {
         t: LabelScore(row[f"{t}_stance"], {k: row[f"{t}_{k}"] for k in STANCE_LABELS})
         for t in targets
     }
     sentiment = None
-    if row.get("sentiment") is not None:
+    if _present(row.get("sentiment")):
         sentiment = LabelScore(
             row["sentiment"], {k: row[f"sentiment_{k}"] for k in SENTIMENT_LABELS}
         )
