@@ -143,6 +143,11 @@ class Embedder:
     def dimension(self) -> int:
         return int(self._encoder.dimension)
 
+    @property
+    def window(self) -> int:
+        """The most tokens the encoder reads of one text (special tokens included)."""
+        return int(self._encoder.max_length)
+
     def encode(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
         """Embeddings of `texts` by the scoring encoder, one row each, in input order."""
         if not len(texts):

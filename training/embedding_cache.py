@@ -5,6 +5,8 @@ One SQLite database per embedding model and encoder:
     $STANCE_CACHE_DIR/embeddings/<key>.sqlite     key: the model's fingerprint + the encoder's
                                                   backend, version, precision and padding
 
+(or in $STANCE_EMBEDDING_CACHE_DIR, when set),
+
 so vectors written for another model or another encoder are never read. A row holds the
 SHA-256 of a text, its float32 vector and when it was last used. Writes are SQLite
 transactions in WAL mode: atomic, and safe when several training runs share the cache. At most
@@ -50,7 +52,8 @@ class EmbeddingCache:
             max_entries or os.environ.get("STANCE_EMBEDDING_CACHE_MAX", DEFAULT_MAX_ENTRIES)
         )
         key = hashlib.sha256(identity.encode()).hexdigest()[:16]
-        folder = (root or cache_dir()) / "embeddings"
+        configured = os.environ.get("STANCE_EMBEDDING_CACHE_DIR", "").strip()
+        folder = Path(root or configured or cache_dir() / "embeddings")
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / f"{key}.sqlite"
         self._identity = identity

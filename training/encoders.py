@@ -210,6 +210,7 @@ class TorchEncoder:
     def __init__(self, model):
         self.model = model
         self.dimension = int(model.get_embedding_dimension())
+        self.max_length = int(model.max_seq_length)
         self.info = EncoderInfo("torch", metadata.version("torch"), "f32")
 
     def token_counts(self, texts: list[str]) -> list[int]:

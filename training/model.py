@@ -29,16 +29,19 @@ class TooFewExamples(ValueError):
 class QuoteFeatures(BaseEstimator, TransformerMixin):
     """Embedding fused with word and character n-gram TF-IDF features (None: no n-grams)."""
 
-    def __init__(self, word_ngrams=(1, 2), char_ngrams=(2, 5), embedding_weight=1.0):
+    def __init__(self, word_ngrams=(1, 2), char_ngrams=(2, 5), embedding_weight=1.0, word_min_df=1):
         self.word_ngrams = word_ngrams
         self.char_ngrams = char_ngrams
         self.embedding_weight = embedding_weight
+        self.word_min_df = word_min_df
 
     def fit(self, batch: QuoteBatch, y=None):
         self.vectorizers_ = []
         if self.word_ngrams:
             self.vectorizers_.append(
-                TfidfVectorizer(ngram_range=self.word_ngrams, sublinear_tf=True)
+                TfidfVectorizer(
+                    ngram_range=self.word_ngrams, min_df=self.word_min_df, sublinear_tf=True
+                )
             )
         if self.char_ngrams:
             self.vectorizers_.append(
@@ -104,6 +107,7 @@ class StanceModel(BaseEstimator):
         calibration: str | None = "isotonic",
         calibration_folds: int = 5,
         embedding_weight: float = 1.0,
+        word_min_df: int = 1,
         n_jobs: int = -1,
     ):
         self.embedder = embedder
@@ -113,6 +117,7 @@ class StanceModel(BaseEstimator):
         self.calibration = calibration
         self.calibration_folds = calibration_folds
         self.embedding_weight = embedding_weight
+        self.word_min_df = word_min_df
         self.n_jobs = n_jobs
 
     def __getstate__(self):
@@ -146,7 +151,9 @@ class StanceModel(BaseEstimator):
         return classifier
 
     def _features(self) -> QuoteFeatures:
-        return QuoteFeatures(self.word_ngrams, self.char_ngrams, self.embedding_weight)
+        return QuoteFeatures(
+            self.word_ngrams, self.char_ngrams, self.embedding_weight, self.word_min_df
+        )
 
     def _head(self) -> Pipeline:
         return Pipeline([("features", self._features()), ("classifier", self._classifier())])

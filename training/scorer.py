@@ -13,6 +13,7 @@ import numpy as np
 from training.embedding import Embedder, get_embedder
 from training.heads import Heads, LinearHead
 from training.scores import SENTIMENT_LABELS, STANCE_LABELS, LabelScore, QuoteScore
+from training.windows import windows
 
 
 class UnknownTargetError(KeyError):
@@ -29,10 +30,16 @@ class UnknownTargetError(KeyError):
 
 
 class QuoteBatch(NamedTuple):
-    """Texts with their sentence embeddings, row-aligned: the input of every head."""
+    """Texts with their sentence embeddings, row-aligned: the input of every head.
+
+    `windows` maps the index of a text longer than the encoder reads to the batch of its
+    windows (`training.windows`); such a text's row in `vectors` is the mean direction of its
+    windows' vectors.
+    """
 
     texts: list[str]
     vectors: np.ndarray
+    windows: dict[int, QuoteBatch] | None = None
 
 
 class StanceScorer:
@@ -66,8 +73,33 @@ class StanceScorer:
         return list(dict.fromkeys(targets))
 
     def embed(self, texts: list[str], batch_size: int | None = None) -> QuoteBatch:
-        """Texts with their embeddings by the scoring encoder, ready for the heads."""
-        return QuoteBatch(list(texts), self._embedder().encode(list(texts), batch_size))
+        """Texts with their embeddings by the scoring encoder, ready for the heads; texts longer
+        than the encoder reads are also embedded window by window (`QuoteBatch.windows`)."""
+        texts = list(texts)
+        embedder = self._embedder()
+        limit = embedder.window
+        long = [i for i, t in enumerate(texts) if len(t) > limit - 2]  # fewer chars: fewer tokens
+        counts = embedder.token_counts([texts[i] for i in long]) if long else []
+        split = {
+            i: windows(texts[i], embedder.token_counts, limit)
+            for i, count in zip(long, counts, strict=True)
+            if count > limit
+        }
+        vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+        whole = [i for i in range(len(texts)) if i not in split]
+        if whole:
+            vectors[whole] = embedder.encode([texts[i] for i in whole], batch_size)
+        if not split:
+            return QuoteBatch(texts, vectors)
+        parts = [w for ws in split.values() for w in ws]
+        part_vectors = embedder.encode(parts, batch_size)
+        batches, start = {}, 0
+        for i, ws in split.items():
+            batches[i] = QuoteBatch(ws, part_vectors[start : start + len(ws)])
+            start += len(ws)
+            mean = batches[i].vectors.mean(axis=0)
+            vectors[i] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+        return QuoteBatch(texts, vectors, batches)
 
     def predict_proba(self, batch: QuoteBatch, target: str) -> np.ndarray:
         """P(favor), P(against), P(none) per text (rows of `batch`), shape (n, 3)."""
@@ -83,6 +115,30 @@ class StanceScorer:
         if not len(texts):
             return []
         batch = batch if batch is not None else self.embed(texts)
+        stance, sentiment = self._probabilities(batch, targets)
+        for i, windowed in (batch.windows or {}).items():
+            # Each head keeps the window that takes the clearest position (least "none" or
+            # "neutral"), so a stance stated in one sentence of a long quote is not averaged out.
+            window_stance, window_sentiment = self._probabilities(windowed, targets)
+            for target, rows in window_stance.items():
+                stance[target][i] = rows[rows[:, STANCE_LABELS.index("none")].argmin()]
+            if sentiment is not None:
+                neutral = SENTIMENT_LABELS.index("neutral")
+                sentiment[i] = window_sentiment[window_sentiment[:, neutral].argmin()]
+        return [
+            QuoteScore(
+                stances={t: _label_score(stance[t][i], STANCE_LABELS) for t in targets},
+                sentiment=None
+                if sentiment is None
+                else _label_score(sentiment[i], SENTIMENT_LABELS),
+            )
+            for i in range(len(batch.texts))
+        ]
+
+    def _probabilities(
+        self, batch: QuoteBatch, targets: list[str]
+    ) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+        """Per target P(favor, against, none), and P(sentiment), one row per text of `batch`."""
         used = [self.heads.stance[t] for t in targets]
         sentiment_head = self.heads.sentiment
         ngrams = self.heads.ngram_blocks(batch.texts, [*used, *filter(None, [sentiment_head])])
@@ -94,15 +150,7 @@ class StanceScorer:
         if sentiment_head is not None:
             probabilities = self.heads.probabilities(sentiment_head, batch.vectors, ngrams)
             sentiment = _ordered(sentiment_head, probabilities, SENTIMENT_LABELS)
-        return [
-            QuoteScore(
-                stances={t: _label_score(stance[t][i], STANCE_LABELS) for t in targets},
-                sentiment=None
-                if sentiment is None
-                else _label_score(sentiment[i], SENTIMENT_LABELS),
-            )
-            for i in range(len(batch.texts))
-        ]
+        return stance, sentiment
 
 
 def _ordered(head: LinearHead, probabilities: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:
