@@ -263,14 +263,15 @@ def train(
         cached = embedder.cached_count(texts) if embedding_cache is not False else 0
         embedding = phase(f"embedding {len(texts)} quotes ({cached} cached)", len(texts))
         vectors = embedder.vectors(texts, cache=embedding_cache, progress=embedding)
-        if cv > 1:
-            folds = phase(f"cross-validating ({cv} folds)", cv)
+        if cv > 1:  # the final fit runs in the same pool as the folds
+            folds = phase(f"cross-validating ({cv} folds) and fitting on all data", cv + 1)
             metrics = cross_validate(
-                model, quotes, folds=cv, seed=seed, vectors=vectors, progress=folds
+                model, quotes, folds=cv, seed=seed, vectors=vectors, progress=folds, refit=True
             )
-        fitting = phase("fitting on all data", 1)
-        model.fit(quotes, vectors)
-        fitting(1, 1)
+        else:
+            fitting = phase("fitting on all data", 1)
+            model.fit(quotes, vectors)
+            fitting(1, 1)
     if metrics is not None:
         print_metrics(metrics, f"{cv}-fold cross-validation")
     path = write_bundle(model, quotes, metrics, out, name, replace=force)

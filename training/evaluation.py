@@ -101,12 +101,15 @@ def cross_validate(
     *,
     vectors: dict[str, np.ndarray] | None = None,
     progress=None,
+    refit: bool = False,
 ) -> dict:
     """K-fold metrics; every row of one quote lands in the same fold, so no quote leaks.
 
     `vectors` are the texts' embeddings (default: `Embedder.vectors`, computed once for every
     fold). Folds are fitted in parallel on `model.n_jobs` processes, each fold's heads one after
-    another. `progress(done, folds)` is called as folds finish.
+    another. With `refit`, `model` itself is also fitted on all the data as one more task of the
+    same pool, started first (the largest), so no core waits for the last fold and then for the
+    final fit. `progress(done, total)` is called as tasks finish.
     """
     frame = quotes.frame.reset_index(drop=True)
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
@@ -123,19 +126,26 @@ def cross_validate(
         vectors = model._embedder().vectors(frame["text"].unique().tolist())
     spec = model._embedder().scoring_spec
     single = clone(model).set_params(embedder=None, n_jobs=1)
-    jobs = (
+    jobs = [delayed(_refit)(single, quotes, vectors, spec)] if refit else []
+    jobs += [
         delayed(_fold)(single, quotes, frame, train_index, test_index, vectors, spec)
         for train_index, test_index in splits
-    )
+    ]
     predicted = pd.Series(index=frame.index, dtype=object)
     sentiment_predicted: dict[str, str] = {}
     parallel = Parallel(n_jobs=model.n_jobs, return_as="generator_unordered")
-    for done, (stance, sentiment_labels) in enumerate(parallel(jobs), start=1):
-        for index, label in stance.items():
-            predicted[index] = label
-        sentiment_predicted.update(sentiment_labels)
+    for done, outcome in enumerate(parallel(jobs), start=1):
+        if isinstance(outcome, StanceModel):
+            learned = {k: v for k, v in vars(outcome).items() if k.endswith("_")}
+            vars(model).update(learned)
+            vars(model).pop("_scorer", None)
+        else:
+            stance, sentiment_labels = outcome
+            for index, label in stance.items():
+                predicted[index] = label
+            sentiment_predicted.update(sentiment_labels)
         if progress is not None:
-            progress(done, folds)
+            progress(done, len(jobs))
     frame = frame.assign(predicted=predicted)
     sentiment = quotes.sentiment_rows()
     sentiment = sentiment.assign(predicted=sentiment["text"].map(sentiment_predicted))
@@ -143,6 +153,11 @@ def cross_validate(
     result["folds"] = folds
     result["seed"] = seed
     return result
+
+
+def _refit(model, quotes, vectors, spec):
+    """The model fitted on all the data (run in a worker)."""
+    return model.fit(quotes, vectors, spec)
 
 
 def _fold(model, quotes, frame, train_index, test_index, vectors, spec):
