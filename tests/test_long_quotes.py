@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from training.windows import sentences, windows
 
 FILLER = (
@@ -38,9 +40,20 @@ def test_a_stance_stated_only_in_the_last_sentence_of_a_long_quote_is_kept(defau
     batch = model.embed([text])
     assert batch.windows and len(batch.windows[0].texts) > 1
     (score,) = model.score([text], ["nato_spending"], batch)
-    assert score.stances["nato_spending"].label == "favor"
+    (alone,) = model.score([LAST], ["nato_spending"])
+    # The last sentence takes a position, and the long quote gets exactly that reading.
+    assert alone.stances["nato_spending"].label != "none"
+    assert score.stances["nato_spending"] == alone.stances["nato_spending"]
     # What truncation would give: the encoder's first window, filler only.
     (truncated,) = model.score([batch.windows[0].texts[0]], ["nato_spending"])
     assert truncated.stances["nato_spending"].label == "none"
-    (alone,) = model.score([LAST], ["nato_spending"])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known error of the default model: it reads this call for three percent as against "
+    "0.51 / favor 0.49 (docs/training.md)",
+)
+def test_the_default_model_reads_the_last_sentence_as_favor(default_bundle):
+    (alone,) = default_bundle.model.score([LAST], ["nato_spending"])
     assert alone.stances["nato_spending"].label == "favor"

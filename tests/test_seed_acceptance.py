@@ -5,9 +5,18 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tests.conftest import SEEDS
+from tests.conftest import SEED_ARTICLE, SEEDS
 
 ARTICLE = pd.read_csv(SEEDS / "seed_article_quotes.csv")
+# Errors of the default model trained with the real news labels (issue 14), kept visible: strict
+# xfail, so a model that reads them right fails here until the mark is removed. Every recipe
+# candidate measured on the real dev split makes them (docs/training.md, "Known errors").
+KNOWN_ERROR = "known error of the default model on the seed article (docs/training.md)"
+# How quote extraction cuts Donald Trump's reported wish out of the seed article.
+REPORTED_G7 = (
+    "he would love to have Russia return to the G7 group of advanced economies, and that "
+    'expelling the country "was a mistake'
+)
 
 
 def quote(starting: str) -> str:
@@ -21,11 +30,12 @@ def quote(starting: str) -> str:
     [
         ("Pete Hegseth", "2% is a start", "nato_spending", "favor"),
         ("Donald Trump", "I'd love to have them back", "russia_rapprochement", "favor"),
-        (
+        pytest.param(
             "Dovile Sakaliene",
             "China and Russia are going to coordinate",
             "russia_rapprochement",
             "against",
+            marks=pytest.mark.xfail(strict=True, reason=KNOWN_ERROR),
         ),
     ],
 )
@@ -41,3 +51,10 @@ def test_default_bundle_manifest_describes_both_targets(default_bundle):
     assert set(targets) == {"nato_spending", "russia_rapprochement"}
     assert all(t["training_counts"]["favor"] >= 120 for t in targets.values())
     assert default_bundle.manifest["metrics"]["folds"] == 5
+
+
+@pytest.mark.xfail(strict=True, reason=KNOWN_ERROR)
+def test_default_bundle_reads_the_reported_wish_for_russia_back_in_the_g7_as_favor(default_bundle):
+    assert REPORTED_G7 in SEED_ARTICLE.read_text(encoding="utf-8")
+    score = default_bundle.model.score([REPORTED_G7], ["russia_rapprochement"])[0]
+    assert score.stances["russia_rapprochement"].label == "favor"

@@ -10,7 +10,8 @@ check_language("Wir müssen mehr ausgeben.")                # -> LanguageCheck('
 suggest(bundle.model, unlabeled_texts, n=50)               # active learning -> list[Suggestion]
 
 Names are imported on first use: scoring (`load_bundle`, `StanceScorer`) needs only NumPy,
-OpenVINO and tokenizers, while training pulls in scikit-learn, pandas and PyTorch.
+OpenVINO and tokenizers; training adds scikit-learn and pandas (PyTorch only converts the encoder,
+once).
 """
 
 import importlib

@@ -1,9 +1,10 @@
 """Sentence embeddings of quotes, offline, with a fingerprint that identifies the exact model.
 
-Two encodings of the same model: the reference (sentence-transformers on PyTorch, float32), on
-which bundles are trained and fingerprinted, and the scoring encoder chosen in
+Two encodings of the same model: the reference (sentence-transformers on PyTorch, float32),
+which fingerprints the model when it is converted, and the scoring encoder chosen in
 `training.encoders` (by default the OpenVINO conversion cached by `training.encoder_cache`),
-which is several times faster, row-deterministic, and loads without PyTorch.
+which is several times faster, row-deterministic, loads without PyTorch, and embeds quotes for
+training as well as for scoring (`Embedder.vectors`).
 """
 
 from __future__ import annotations

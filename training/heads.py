@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,9 +81,10 @@ class NgramVocabulary:
             grams = []
             for word in _WHITESPACE_RUNS.sub(" ", text).split():
                 padded = f" {word} "
+                size = len(padded)
                 for n in range(low, high + 1):
-                    grams.extend(padded[i : i + n] for i in range(max(len(padded) - n + 1, 1)))
-                    if len(padded) <= n:
+                    grams += [padded[i : i + n] for i in range(max(size - n + 1, 1))]
+                    if size <= n:
                         break  # a word shorter than n yields itself once, and no longer grams
             return grams
         tokens = re.findall(self.token_pattern, text)
@@ -93,13 +95,12 @@ class NgramVocabulary:
 
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Column indices (ascending) and tf-idf values of one text, L2-normalised."""
-        counts: dict[int, int] = {}
-        for gram in self.ngrams(text):
-            column = self.terms.get(gram)
-            if column is not None:
-                counts[column] = counts.get(column, 0) + 1
-        columns = np.fromiter(sorted(counts), dtype=np.int64, count=len(counts))
-        values = np.fromiter((counts[c] for c in columns), dtype=np.float64, count=len(counts))
+        # Counted in C: the lookups by map, the tally by Counter (out-of-vocabulary grams: None).
+        counts = Counter(map(self.terms.get, self.ngrams(text)))
+        counts.pop(None, None)
+        ordered = sorted(counts)
+        columns = np.fromiter(ordered, dtype=np.int64, count=len(ordered))
+        values = np.fromiter(map(counts.__getitem__, ordered), dtype=np.float64, count=len(ordered))
         if self.sublinear_tf:
             values = np.log(values) + 1.0
         values *= self.idf[columns]

@@ -28,7 +28,6 @@ from service.api.uploads import (
     read_article_upload,
     read_quote_upload,
 )
-from service.batch import ColumnOptions
 
 analysis = Blueprint("analysis", __name__)
 
@@ -44,7 +43,7 @@ def quote_file() -> Response:
     upload = _upload()
     columns, fmt = _checked(upload_options, _form_fields())
     try:
-        return jsonify(read_quote_upload(upload, _state().config, ColumnOptions(**columns), fmt))
+        return jsonify(read_quote_upload(upload, _state().config, columns, fmt))
     except TooManyRows as error:
         raise ApiError(422, "too_many_quotes", str(error), {"limit": error.limit}) from error
     except UnreadableUpload as error:

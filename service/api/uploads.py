@@ -20,11 +20,9 @@ from werkzeug.datastructures import FileStorage
 
 from service.api.config import ServiceConfig
 from service.api.schema import quote_schema, validate
-from service.batch import BatchError, ColumnOptions, plan_inputs
-from service.batch.job import reading_notes
-from service.batch.readers import read_chunks
-from service.batch.scorer import text_problem
+from service.batch.errors import BatchError
 from service.dates import InvalidDate, normalise_date
+from training.texts import text_problem
 
 ARTICLE_SUFFIXES = (".txt", ".jsonl")
 _CHUNK_ROWS = 1_000
@@ -59,17 +57,23 @@ class TooManyRows(ValueError):
 def read_quote_upload(
     upload: FileStorage,
     config: ServiceConfig,
-    columns: ColumnOptions | None = None,
+    columns: dict[str, str] | None = None,
     fmt: str | None = None,
 ) -> dict:
     """The rows of an uploaded quotes file (any format `stance score` reads), checked as /stance
-    checks quotes."""
+    checks quotes. `columns`: the column roles (`ColumnOptions` fields) the form named."""
+    # The readers bring pandas and pyarrow (about 110 MiB): a worker loads them with its first
+    # upload, not at start (docs/service.md, memory per worker).
+    from service.batch.job import plan_inputs, reading_notes
+    from service.batch.readers import ColumnOptions, read_chunks
+
     name = display_name(upload)
     with tempfile.TemporaryDirectory(prefix="stance-upload-") as folder:
         path = Path(folder) / _local_name(name)
         upload.save(path)
         try:
-            ((source, roles, names),) = plan_inputs([str(path)], columns or ColumnOptions(), fmt)
+            roles_asked = ColumnOptions(**(columns or {}))
+            ((source, roles, names),) = plan_inputs([str(path)], roles_asked, fmt)
             reading = _QuoteRows(name, config)
             quotes = list(reading.rows(read_chunks([(source, roles)], _CHUNK_ROWS)))
             notes = [_for_the_form(note, str(path), name) for note in reading_notes(source)]

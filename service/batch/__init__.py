@@ -8,20 +8,25 @@ Modules: formats (files, compression), readers (column roles, chunks), scorer (o
 engines (local, Dask), writers (parts, assembly), journal (resume), summary (per actor), cli.
 """
 
-from service.batch.errors import BatchError
-from service.batch.job import JobResult, plan_inputs, score_files
-from service.batch.readers import ColumnOptions, ColumnRoles
-from service.batch.scorer import ScoreCache, score_texts
-from service.batch.summary import summarise
+from importlib import import_module
 
-__all__ = [
-    "BatchError",
-    "ColumnOptions",
-    "ColumnRoles",
-    "JobResult",
-    "ScoreCache",
-    "plan_inputs",
-    "score_files",
-    "score_texts",
-    "summarise",
-]
+# Imported on first use (PEP 562): the service imports `service.batch.formats` for its upload
+# schema without paying for pandas and pyarrow in every worker until a file is uploaded.
+_HOMES = {
+    "BatchError": "errors",
+    "JobResult": "job",
+    "plan_inputs": "job",
+    "score_files": "job",
+    "ColumnOptions": "readers",
+    "ColumnRoles": "readers",
+    "ScoreCache": "scorer",
+    "score_texts": "scorer",
+    "summarise": "summary",
+}
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"service.batch.{_HOMES[name]}"), name)

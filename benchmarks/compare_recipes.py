@@ -1,0 +1,118 @@
+"""Recipe candidates for the default model, compared on real news quotes (issue 14).
+
+    python benchmarks/compare_recipes.py [CANDIDATE ...]
+
+Cross-validation grouped by quote on the real news train split (seeds/news_quote_labels.csv,
+texts joined from ../shared/real-quotes; the 300-quote test split is never read): 5 folds of the
+real quotes; each candidate trains on the other four folds (plus the seed quotes unless it says
+otherwise) and is scored on the held-out fold. Prints stance F_avg per target, their mean and
+sentiment macro-F1 (x100, mean over folds), and the paired difference of each candidate against
+"synthetic + real" with its standard error over the folds: a candidate wins only by more than
+about twice that. Not part of `make bench` (it is a design measurement, about 5 minutes here);
+its last numbers and the decision are in docs/training.md.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from training import StanceModel, get_embedder, read_labeled_csv  # noqa: E402
+from training.data import LabeledQuotes  # noqa: E402
+from training.evaluation import evaluate  # noqa: E402
+from training.real_quotes import PoolMissing, labeled_frame  # noqa: E402
+
+TARGETS = ("nato_spending", "russia_rapprochement")
+FOLDS = 5
+COLUMNS = ["text", "target", "stance", "sentiment", "file", "line"]
+# name: (StanceModel parameters, training data: seed quotes?, copies of each real row)
+CANDIDATES = {
+    "synthetic + real": ({}, True, 1),
+    "synthetic only": ({}, True, 0),
+    "real only": ({}, False, 1),
+    "real rows weighted x2": ({}, True, 2),
+    "C = 2": ({"C": 2.0}, True, 1),
+    "sigmoid calibration": ({"calibration": "sigmoid"}, True, 1),
+    "no calibration": ({"calibration": None}, True, 1),
+    "embedding weight 2": ({"embedding_weight": 2.0}, True, 1),
+    "no character n-grams": ({"char_ngrams": None}, True, 1),
+    "no word n-grams": ({"word_ngrams": None}, True, 1),
+    "embedding only, uncalibrated LR": (
+        {"word_ngrams": None, "char_ngrams": None, "calibration": None},
+        True,
+        1,
+    ),
+}
+
+
+def quotes_of(frame: pd.DataFrame) -> LabeledQuotes:
+    frame = frame.assign(file="real", line=0)
+    frame["sentiment"] = frame["sentiment"].where(frame["sentiment"] != "", None)
+    return LabeledQuotes(frame[COLUMNS].reset_index(drop=True), ["real"], "", {})
+
+
+def scores(params, seeds, copies, train, test, vectors) -> list[float]:
+    """[F_avg nato_spending, F_avg russia_rapprochement, sentiment macro-F1] x100 on `test`."""
+    frames = [seeds.frame[COLUMNS]] if seeds is not None else []
+    frames += [quotes_of(train).frame] * copies
+    data = LabeledQuotes(pd.concat(frames, ignore_index=True), ["x"], "", {})
+    model = StanceModel(embedder=get_embedder(), **params).fit(data, vectors)
+    metrics = evaluate(model, quotes_of(test))
+    return [100 * metrics["stance"][t]["f_avg"] for t in TARGETS] + [
+        100 * metrics["sentiment"]["macro_f1"]
+    ]
+
+
+def main(names: list[str]) -> None:
+    try:
+        real = labeled_frame("train")
+    except PoolMissing as error:
+        sys.exit(f"real news labels: {error}")
+    unknown = set(names) - set(CANDIDATES)
+    if unknown:
+        sys.exit(f"unknown candidates {sorted(unknown)}; choose from {list(CANDIDATES)}")
+    base = "synthetic + real"
+    names = [base, *(n for n in CANDIDATES if n != base and (not names or n in names))]
+    seeds = read_labeled_csv([ROOT / "seeds" / "quotes.csv"])
+    vectors = get_embedder().vectors(sorted(set(seeds.frame["text"]) | set(real["text"])))
+    ids = np.array(sorted(real["id"].unique()))
+    np.random.RandomState(0).shuffle(ids)
+    fold_of = real["id"].map({quote: i % FOLDS for i, quote in enumerate(ids)})
+    results = {name: [] for name in names}
+    started = time.perf_counter()
+    for fold in range(FOLDS):
+        train, test = real[fold_of != fold], real[fold_of == fold]
+        for name in names:
+            params, synthetic, copies = CANDIDATES[name]
+            results[name].append(
+                scores(params, seeds if synthetic else None, copies, train, test, vectors)
+            )
+        print(f"fold {fold + 1}/{FOLDS} ({time.perf_counter() - started:.0f} s)", flush=True)
+    base = np.array(results["synthetic + real"])
+    print(f"{'candidate':34s}{'nato':>7s}{'russia':>8s}{'mean':>7s}{'sent':>7s}"
+          f"{'diff mean':>16s}{'diff sent':>15s}")  # fmt: skip
+    for name in names:
+        values = np.array(results[name])
+        mean_diff = values[:, :2].mean(1) - base[:, :2].mean(1)
+        sent_diff = values[:, 2] - base[:, 2]
+        m = values.mean(0)
+        print(f"{name:34s}{m[0]:7.1f}{m[1]:8.1f}{m[:2].mean():7.1f}{m[2]:7.1f}"
+              f"{mean_diff.mean():+9.1f} ±{stderr(mean_diff):4.1f}"
+              f"{sent_diff.mean():+8.1f} ±{stderr(sent_diff):4.1f}")  # fmt: skip
+
+
+def stderr(values: np.ndarray) -> float:
+    return float(values.std(ddof=1) / np.sqrt(len(values)))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
