@@ -196,9 +196,18 @@ def batch_totals(port: int) -> tuple[float, float]:
 
 
 def worker_memory(master_pid: int) -> list[float]:
+    """Resident set size (MiB) of each worker: what the target is measured on."""
     import psutil
 
     return [c.memory_info().rss / 2**20 for c in psutil.Process(master_pid).children()]
+
+
+def worker_pss(master_pid: int) -> list[float]:
+    """Proportional set size (MiB) of each worker: pages shared with other processes (the mapped
+    libraries and encoder weights) counted in fractions, so the sum is what the workers cost."""
+    import psutil
+
+    return [c.memory_full_info().pss / 2**20 for c in psutil.Process(master_pid).children()]
 
 
 def worker_cpu(master_pid: int) -> float:
@@ -269,6 +278,7 @@ def main() -> None:
         for sample in samples:
             print(f"  error: {sample}")
         ours["memory"] = worker_memory(server.process.pid)
+        ours["pss"] = worker_pss(server.process.pid)
     report(results, best)
 
 
@@ -280,6 +290,9 @@ def report(results: dict, batch: float) -> None:
         print(f"{name:12s}{r['ready']:9.1f}{r['p50']:8.1f}{r['p99']:8.1f}{r['rps']:14.1f}"
               f"{r['errors']:8d}  {memory}")  # fmt: skip
     ours, peer = results["after"], results["plain peer"]
+    if "pss" in ours:
+        print("after, proportional set size per worker (shared pages split): "
+              + ", ".join(f"{m:.0f}" for m in ours["pss"]) + " MiB")  # fmt: skip
     checks = {
         "16-client req/s / plain peer's (>= 2)": (ours["rps"] / peer["rps"], 2.0),
         "16-client req/s / our batch path's (>= 0.5)": (ours["rps"] / batch, 0.5),

@@ -185,3 +185,33 @@ def test_help_and_models_load_no_encoder_and_no_spacy(tmp_path):
     forbidden = ["openvino", "torch", "sklearn", "spacy", "pandas"]
     assert _imported(["--help"], forbidden, tmp_path) == []
     assert _imported(["models"], forbidden, tmp_path) == []
+
+
+WORKER_CHECK = """
+import sys
+from service.api.app import create_app
+from service.api.config import ServiceConfig
+from service.api.server import StanceServer, ServeOptions
+from training import load_bundle
+app = create_app(ServiceConfig(encoder_threads=1), bundle=load_bundle("default"))
+response = app.test_client().post("/stance", json={"text": "Talks with Moscow should resume."})
+assert response.status_code == 200, response.get_data(as_text=True)
+print("IMPORTED:" + ",".join(sorted(m for m in %r if m in sys.modules)), file=sys.stderr)
+"""
+
+
+@pytest.mark.slow
+def test_a_service_worker_scoring_quotes_imports_no_pandas_torch_or_spacy(tmp_path):
+    # pandas and pyarrow (about 110 MiB per worker) load with the first file upload only;
+    # spaCy with the first article.
+    forbidden = ["pandas", "pyarrow", "torch", "transformers", "sklearn", "spacy"]
+    done = subprocess.run(
+        [sys.executable, "-c", WORKER_CHECK % forbidden],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    line = next(x for x in done.stderr.splitlines() if x.startswith("IMPORTED:"))
+    assert line == "IMPORTED:"

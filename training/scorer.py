@@ -115,8 +115,20 @@ class StanceScorer:
         if not len(texts):
             return []
         batch = batch if batch is not None else self.embed(texts)
-        stance, sentiment = self._probabilities(batch, targets)
-        for i, windowed in (batch.windows or {}).items():
+        count, by_window = len(batch.texts), batch.windows or {}
+        stance = {t: np.zeros((count, len(STANCE_LABELS))) for t in targets}
+        sentiment = np.zeros((count, len(SENTIMENT_LABELS))) if self.has_sentiment else None
+        # A text read window by window gets its windows' reading alone: the n-grams of the whole
+        # text (the longest texts, the dearest to analyse) are not computed for nothing.
+        whole = [i for i in range(count) if i not in by_window]
+        if whole:
+            part = QuoteBatch([batch.texts[i] for i in whole], batch.vectors[whole])
+            part_stance, part_sentiment = self._probabilities(part, targets)
+            for target, probabilities in part_stance.items():
+                stance[target][whole] = probabilities
+            if sentiment is not None:
+                sentiment[whole] = part_sentiment
+        for i, windowed in by_window.items():
             # Each head keeps the window that takes the clearest position (least "none" or
             # "neutral"), so a stance stated in one sentence of a long quote is not averaged out.
             window_stance, window_sentiment = self._probabilities(windowed, targets)
@@ -132,7 +144,7 @@ class StanceScorer:
                 if sentiment is None
                 else _label_score(sentiment[i], SENTIMENT_LABELS),
             )
-            for i in range(len(batch.texts))
+            for i in range(count)
         ]
 
     def _probabilities(
