@@ -36,7 +36,6 @@ format:
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# Rebuild the committed default bundle from the seed quotes.
 # The default bundle: the synthetic seed quotes plus our labels of real news quotes (train split
 # only; the 300-quote real-news test split is never trained on). The real texts are joined from
 # $(SHARED)/real-quotes/pool.jsonl; without it the bundle is trained on the seed quotes alone.

@@ -32,7 +32,10 @@ Measured with `--real` (620 pool quotes, 310 dev quotes, seed quotes always labe
 random 50.4 ±2.3 / 63.1, 53.3 ±1.8 / 65.5, 56.8 ±1.2 / 66.2; margin 49.2 ±2.6 / 62.9,
 56.1 ±1.4 / 64.2, 56.1 ±1.9 / 64.3; suggest 49.7 ±3.1 / 63.7, 51.9 ±3.0 / 65.1,
 58.7 ±1.2 / 65.4. On real quotes `suggest` is ahead of random only at 400 labels (+1.9), behind
-at 200 (-1.4) and level at 100: with three seeds the differences are within the spread.
+at 200 (-1.4) and level at 100: with three seeds the differences are within the spread. With
+`--seeds 10` (856 s): random 50.2 ±2.0, 52.2 ±2.6, 56.5 ±1.8; margin 49.2 ±2.0, 55.3 ±1.3,
+57.2 ±2.1; suggest 49.8 ±2.1, 52.3 ±2.2, 57.6 ±1.8: `suggest` +1.1 over random at 400 labels,
+level before; margin alone +3.1 at 200. Sentiment does not gain from either.
 """
 
 from __future__ import annotations

@@ -70,6 +70,36 @@ def test_organisations_and_descriptions_are_credited_as_the_article_names_them(
     assert credit(text, words, nlp) == expected
 
 
+@pytest.mark.parametrize(
+    "text, words, expected",
+    [
+        (
+            "Trade talks\n\nA senior trade official disagreed with the plan on Monday. "
+            '"Europe will have to talk to Moscow again," he said.',
+            "talk to Moscow again",
+            ("a senior trade official", "description"),
+        ),
+        (
+            "Budget row\n\nThe Baltic defence minister said the alliance had to move faster. "
+            '"Two percent was yesterday\'s target," she told reporters.',
+            "yesterday's target",
+            ("the Baltic defence minister", "description"),
+        ),
+        (
+            # What the describing sentence says is not someone a pronoun can stand for.
+            "Closure\n\nThe owner, Thomas Keller, thanked the town on Friday.\n"
+            'Mr Keller\'s message to his customers was simple. "We stay open," he said.',
+            "We stay open",
+            ("Thomas Keller", "person"),
+        ),
+    ],
+)
+def test_he_and_she_refer_back_to_an_unnamed_person_the_article_describes(
+    text, words, expected, nlp
+):
+    assert credit(text, words, nlp) == expected
+
+
 def test_a_speaker_is_null_only_when_nobody_is_credited(nlp):
     text = (
         "Harbour plans\nThe harbour board met on Friday.\n"

@@ -71,6 +71,17 @@ def test_evaluate_json_reports_pooled_f_avg(models, small_csv):
     assert metrics["stance"]["all"]["n"] == len(pd.read_csv(small_csv))
 
 
+def test_evaluate_on_targets_the_model_lacks_exits_2_naming_them(models, tmp_path):
+    root, _ = models
+    other = tmp_path / "other.csv"
+    rows = [f"Quote number {i} on enlargement.,EU enlargement,favor" for i in range(3)]
+    other.write_text("text,target,stance\n" + "\n".join(rows) + "\n")
+    result = run(["evaluate", "--model", "small", str(other)], root)
+    assert result.exit_code == 2, result.output
+    assert "eu_enlargement" in result.output and "nato_spending" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_predict_prints_each_target_and_sentiment(models):
     root, _ = models
     result = run(

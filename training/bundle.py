@@ -178,8 +178,9 @@ def resolve_bundle(name_or_path: str | Path | None = None, root: Path | None = N
     path = path.resolve()
     if not path.is_relative_to(root):
         raise BundleError(
-            f"refusing to load {path}: bundles are pickles and are only loaded from the models "
-            f"directory {root} (set STANCE_MODELS_DIR to use another)"
+            f"refusing to load {path}: bundles are only loaded from the models directory {root}, "
+            f"so that no file from elsewhere is ever trusted; set STANCE_MODELS_DIR={path.parent} "
+            "to use the bundles there"
         )
     if not (path / MANIFEST_FILE).is_file():
         raise BundleError(

@@ -16,7 +16,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from training.data import LabeledQuotes
 from training.model import StanceModel, TooFewExamples
-from training.scorer import QuoteBatch, StanceScorer
+from training.scorer import QuoteBatch, StanceScorer, UnknownTargetError
 from training.scores import POOLED, SENTIMENT_LABELS, STANCE_LABELS
 
 
@@ -71,7 +71,13 @@ def report(stance_rows: pd.DataFrame, sentiment_rows: pd.DataFrame | None) -> di
 
 
 def evaluate(model: StanceModel | StanceScorer, quotes: LabeledQuotes) -> dict:
-    """Metrics of a fitted model on labeled (held-out) data; targets the model lacks are skipped."""
+    """Metrics of a fitted model on labeled (held-out) data; targets the model lacks are skipped.
+
+    Raises `UnknownTargetError` when the model has none of the data's targets (nothing to
+    measure).
+    """
+    if quotes.targets and not set(quotes.targets) & set(model.targets):
+        raise UnknownTargetError(sorted(quotes.targets), list(model.targets))
     frame = quotes.frame[quotes.frame["target"].isin(model.targets)].copy()
     texts = frame["text"].unique().tolist()
     batch = model.embed(texts)

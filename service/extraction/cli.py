@@ -38,8 +38,9 @@ def extract(files: tuple[Path, ...], output: Path | None, spacy_model: str | Non
 
     A .txt file is one article (its id is the file name without extension); a .jsonl file
     holds one article per line with "id" and "text" fields. Each output line is a quotation:
-    doc, quote, start, end, speaker, speaker_start, speaker_end, cue, direct, and the
-    article's date and url (from .jsonl fields; null otherwise).
+    doc, quote, start, end, speaker, speaker_type (person, organisation or description),
+    speaker_start, speaker_end, cue, direct, and the article's date and url (from .jsonl
+    fields; null otherwise).
 
     \b
     Example:

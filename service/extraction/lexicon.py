@@ -75,6 +75,7 @@ ROLE_NOUNS = _words(
     pensioner mother father son daughter wife husband sister brother parent grandmother
     grandfather survivor victim volunteer helm commander pilot driver shopkeeper landlord
     tenant developer engineer consultant adviser advisor aide candidate challenger
+    representative soldier worker
     """
 )
 

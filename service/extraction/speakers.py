@@ -12,7 +12,9 @@ description, as the article credits it.
   preferring the subject of the sentence (or of its reporting verb), then a person of known
   matching gender, then the person mentioned first (the topic, not a name in an aside). Gender
   comes only from the article: honorifics (Mr, Ms, Mrs), gendered role nouns (spokeswoman) and
-  the first pronoun resolved to a person.
+  the first pronoun resolved to a person. An unnamed person the article describes as the subject
+  of a sentence ("a senior trade official", a singular role noun) is such a person too, and a
+  pronoun that refers back to them is credited to the description.
 - Institutions: an ORG entity, or a common noun that ends an ORG name ("the council" ->
   "Westmoor County Council"), or a capitalised proper noun that names nobody ("Bloomberg");
   "it" and "they" refer to the most recent institution (or, for "they", group) in reach.
@@ -37,6 +39,7 @@ from service.extraction.lexicon import (
     PERSON_PRONOUNS,
     PRONOUN_GENDER,
     ROLE_GENDER,
+    ROLE_NOUNS,
 )
 from service.extraction.names import NameIndex, Person
 from service.extraction.pipeline import Sentences
@@ -77,6 +80,7 @@ class _Event:
     person: Person
     subject: bool
     aside: bool = False  # named inside a prepositional phrase ("alongside X", "by X")
+    kind: str = PERSON  # DESCRIPTION: an unnamed person the article describes ("an official")
 
 
 class SpeakerResolver:
@@ -145,8 +149,8 @@ class SpeakerResolver:
         if mention is not None:
             return Speaker(mention.person.name, mention.start, mention.end)
         if token.lower_ in PERSON_PRONOUNS:
-            person = self._antecedent(token, history, PRONOUN_GENDER[token.lower_])
-            return _speaker(person, token.idx, token.idx + len(token))
+            event = self._antecedent(token, history, PRONOUN_GENDER[token.lower_])
+            return _speaker(event, token.idx, token.idx + len(token))
         if token.lower_ in GROUP_PRONOUNS:
             return self._group_antecedent(token)
         if token.lower_ in ("who", "which", "that") and token.head.dep_ in ("relcl", "acl"):
@@ -251,11 +255,11 @@ class SpeakerResolver:
         for event in reversed(history):
             if event.position >= token.idx or sentence - event.sentence > _PRONOUN_REACH:
                 continue
-            if _compatible(event.person, gender):
+            if event.kind == PERSON and _compatible(event.person, gender):
                 return event.person
         return None
 
-    def _antecedent(self, token: Token, history: list[_Event], gender: str) -> Person | None:
+    def _antecedent(self, token: Token, history: list[_Event], gender: str) -> _Event | None:
         sentence = self._sentences.number(token)
         by_sentence: dict[int, list[_Event]] = {}
         for event in history:
@@ -266,11 +270,10 @@ class SpeakerResolver:
             if fits:
                 # Subjects first, then a known matching gender, then the first mentioned: the
                 # sentence's topic, not a name in an aside ("X, beside Y, repeated ...").
-                best = max(
+                return max(
                     fits,
                     key=lambda e: (e.subject, e.person.gender == gender, not e.aside, -e.position),
                 )
-                return best.person
         return None
 
     def _organisation(self, token: Token) -> str | None:
@@ -313,6 +316,13 @@ class SpeakerResolver:
                     plural = token.tag_ in ("NNS", "NNPS")
                     if speaker.kind == ORGANISATION or plural:
                         self._groups.append((position, sentence, speaker))
+                described = _described_person(token, speaker)
+                if described is not None:
+                    # "A senior trade official disagreed. '...,' he said.": he/she may refer back
+                    # to an unnamed person the article describes, credited as described.
+                    event = _Event(position, sentence, described, subject, kind=DESCRIPTION)
+                    self._events.append(event)
+                    continue
                 person = self._learn(token, speaker)
                 if person is None:
                     continue
@@ -327,8 +337,18 @@ class SpeakerResolver:
         return person
 
 
-def _speaker(person: Person | None, start: int, end: int) -> Speaker | None:
-    return Speaker(person.name, start, end) if person else None
+def _speaker(event: _Event | None, start: int, end: int) -> Speaker | None:
+    return Speaker(event.person.name, start, end, event.kind) if event else None
+
+
+def _described_person(token: Token, speaker: Speaker | None) -> Person | None:
+    """One unnamed person a subject describes ("a senior NATO official", "the spokeswoman"),
+    as a referent for a later he/she; None for groups, institutions and named people."""
+    if speaker is None or speaker.kind != DESCRIPTION or token.tag_ != "NN":
+        return None
+    if token.lemma_.lower() not in ROLE_NOUNS and token.lower_ not in ROLE_GENDER:
+        return None  # "the statement", "her message": not someone a pronoun stands for
+    return Person(speaker.name, ROLE_GENDER.get(token.lower_))
 
 
 # Pronouns that stand for unnamed people the article describes: "another said", "one told us".
