@@ -303,6 +303,15 @@ def test_cli_missing_column_names_the_file_and_the_column(tmp_path):
     assert detected.exit_code == 2 and "--text-column" in detected.output
 
 
+def test_cli_empty_file_is_named_as_empty_not_as_missing_a_column(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    result = run_cli(str(path), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 2
+    assert "empty.csv" in result.output and "empty" in result.output.split("empty.csv")[1]
+    assert not (tmp_path / "out.csv").exists()
+
+
 def test_cli_never_overwrites_an_existing_output_without_force(tmp_path):
     path = tmp_path / "quotes.csv"
     path.write_text("text\nhello\n")
@@ -329,7 +338,7 @@ def test_malformed_csv_is_bad_input_naming_the_file_and_line(bundle, tmp_path):
 def test_input_without_rows_gives_an_output_without_rows(bundle, tmp_path):
     path = tmp_path / "empty.jsonl"
     path.write_text("")
-    with pytest.raises(BatchError, match="no text column"):
+    with pytest.raises(BatchError, match="the file is empty or has no header"):
         score_files([str(path)], tmp_path / "out.csv", bundle=bundle, progress=False)
     (tmp_path / "header.csv").write_text("id,text\n")
     result = score_files(

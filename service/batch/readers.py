@@ -91,7 +91,9 @@ def peek_columns(source: InputFile) -> list[str]:
 
 def resolve_roles(source: InputFile, columns: list[str], options: ColumnOptions) -> ColumnRoles:
     """The roles of `columns`: named options must exist; the rest are detected by name."""
-    listing = ", ".join(columns) or "(none)"
+    if not columns:
+        raise BatchError(f"{source}: no columns to read: the file is empty or has no header")
+    listing = ", ".join(columns)
 
     def pick(role: str, requested: str | None, candidates: tuple[str, ...]) -> str | None:
         if requested:
