@@ -344,6 +344,16 @@ def test_rows_without_a_stance_are_left_out_and_kept_as_unlabeled(tmp_path):
     assert quotes.sha256 == read_labeled_csv([write(tmp_path, HEADER + rows(), "b.csv")]).sha256
 
 
+def test_a_thin_target_in_a_labeling_file_in_progress_says_to_label_the_rest(tmp_path):
+    pending = "a quote still to label,nato_spending,,\nanother one,nato_spending, ,negative\n"
+    path = write(tmp_path, HEADER + rows(10, favor=5) + pending)
+    with pytest.raises(DataError) as caught:
+        read_labeled_csv([path], min_per_class=10)
+    stance, sentiment = (issue.message for issue in caught.value.issues)
+    assert "favor=5" in stance and "2 row(s) still without a stance" in stance
+    assert "2 row(s) still without a stance" in sentiment
+
+
 def test_a_file_with_no_labeled_row_yet_names_its_first_line(tmp_path):
     path = write(tmp_path, HEADER + "first,nato_spending,,\nsecond,nato_spending,,\n")
     with pytest.raises(DataError) as caught:

@@ -179,7 +179,7 @@ def read_labeled_csv(
         issues.append(DataIssue(where["file"], where["line"], None, f"no labeled rows{hint}"))
     frame = pd.DataFrame(rows, columns=["text", "target", "stance", "sentiment", "file", "line"])
     if require_min and not issues:
-        issues.extend(_class_minimum_issues(frame, min_per_class))
+        issues.extend(_class_minimum_issues(frame, min_per_class, len(unlabeled)))
     if issues:
         raise DataError(issues)
     return LabeledQuotes(
@@ -336,8 +336,15 @@ def _drop_duplicates(
     return kept
 
 
-def _class_minimum_issues(frame: pd.DataFrame, min_per_class: int) -> list[DataIssue]:
+def _class_minimum_issues(
+    frame: pd.DataFrame, min_per_class: int, unlabeled: int = 0
+) -> list[DataIssue]:
+    """A thin target or sentiment, with what would help: labeling the rows still without a
+    stance (a `stance suggest` file in progress), or a lower --min-per-class."""
     issues = []
+    remedy = "lower it with --min-per-class"
+    if unlabeled:
+        remedy = f"label more of the {unlabeled} row(s) still without a stance, or {remedy}"
     for target, rows in frame.groupby("target"):
         counts = Counter(rows["stance"])
         short = [label for label in STANCE_LABELS if counts[label] < min_per_class]
@@ -350,7 +357,7 @@ def _class_minimum_issues(frame: pd.DataFrame, min_per_class: int) -> list[DataI
                     int(first["line"]),
                     "stance",
                     f"target {target!r} has too few examples ({shown}); at least "
-                    f"{min_per_class} per class are needed (lower it with --min-per-class)",
+                    f"{min_per_class} per class are needed ({remedy})",
                 )
             )
     sentiments = Counter(frame.dropna(subset=["sentiment"]).drop_duplicates("text")["sentiment"])
@@ -362,7 +369,8 @@ def _class_minimum_issues(frame: pd.DataFrame, min_per_class: int) -> list[DataI
                 first["file"],
                 int(first["line"]),
                 "sentiment",
-                f"too few sentiment examples ({shown}); at least {min_per_class} per class",
+                f"too few sentiment examples ({shown}); at least {min_per_class} per class "
+                f"({remedy})",
             )
         )
     return issues
