@@ -43,7 +43,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -79,16 +78,12 @@ def split_quotes(quotes: LabeledQuotes, seed: int = 0) -> tuple[pd.DataFrame, pd
 
 def real_quotes() -> LabeledQuotes:
     """The real news train split, joined with its texts (exits when ../shared is absent)."""
-    from training.real_quotes import PoolMissing, labeled_frame
+    from training.real_quotes import PoolMissing, as_labeled_quotes, labeled_frame
 
     try:
-        frame = labeled_frame("train")
+        return as_labeled_quotes(labeled_frame("train"))
     except PoolMissing as error:
         sys.exit(f"--real: {error}")
-    with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / "real-train.csv"
-        frame.to_csv(path, index=False)
-        return read_labeled_csv([path])
 
 
 def fit(rows: pd.DataFrame, vectors: dict, embedder, base: pd.DataFrame | None) -> StanceModel:

@@ -29,7 +29,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from training import StanceModel, get_embedder, read_labeled_csv  # noqa: E402
 from training.data import LabeledQuotes  # noqa: E402
 from training.evaluation import evaluate  # noqa: E402
-from training.real_quotes import PoolMissing, labeled_frame  # noqa: E402
+from training.real_quotes import PoolMissing, as_labeled_quotes, labeled_frame  # noqa: E402
 
 TARGETS = ("nato_spending", "russia_rapprochement")
 FOLDS = 5
@@ -54,19 +54,13 @@ CANDIDATES = {
 }
 
 
-def quotes_of(frame: pd.DataFrame) -> LabeledQuotes:
-    frame = frame.assign(file="real", line=0)
-    frame["sentiment"] = frame["sentiment"].where(frame["sentiment"] != "", None)
-    return LabeledQuotes(frame[COLUMNS].reset_index(drop=True), ["real"], "", {})
-
-
 def scores(params, seeds, copies, train, test, vectors) -> list[float]:
     """[F_avg nato_spending, F_avg russia_rapprochement, sentiment macro-F1] x100 on `test`."""
     frames = [seeds.frame[COLUMNS]] if seeds is not None else []
-    frames += [quotes_of(train).frame] * copies
+    frames += [as_labeled_quotes(train).frame] * copies
     data = LabeledQuotes(pd.concat(frames, ignore_index=True), ["x"], "", {})
     model = StanceModel(embedder=get_embedder(), **params).fit(data, vectors)
-    metrics = evaluate(model, quotes_of(test))
+    metrics = evaluate(model, as_labeled_quotes(test))
     return [100 * metrics["stance"][t]["f_avg"] for t in TARGETS] + [
         100 * metrics["sentiment"]["macro_f1"]
     ]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -47,6 +48,19 @@ def labeled_frame(split: str = "train", pool: Path = POOL, labels: Path = LABELS
         raise PoolMissing(f"{len(missing)} labeled ids are not in {pool} (first: {missing[0]})")
     frame = frame.assign(text=frame["id"].map(texts))
     return frame[COLUMNS].reset_index(drop=True)
+
+
+def as_labeled_quotes(frame: pd.DataFrame, path: Path | None = None):
+    """Joined rows (from `labeled_frame`) as `LabeledQuotes`, read back from a CSV by the reader
+    every user's labeled file goes through (`read_labeled_csv`). The CSV is `path` when given
+    (kept, e.g. to train on it again), else a temporary file."""
+    from training.data import read_labeled_csv
+
+    if path is not None:
+        frame[COLUMNS].to_csv(path, index=False)
+        return read_labeled_csv([path], require_min=False)
+    with tempfile.TemporaryDirectory() as scratch:
+        return as_labeled_quotes(frame, Path(scratch) / "real-news.csv")
 
 
 def main(argv: list[str] | None = None) -> int:
