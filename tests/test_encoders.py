@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from training.encoders import (
     EncoderError,
     equal_length_batches,
     padded_length,
+    release_mapped_pages,
     requested_encoder,
     unit_rows,
 )
@@ -68,6 +70,48 @@ def test_encoders_stay_close_to_the_float32_reference(encoder_embedder):
     assert vectors.dtype == np.float32 and vectors.shape == reference.shape
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert (vectors * reference).sum(axis=1).min() > 0.999
+
+
+def _mapped_kib(directory) -> tuple[int, int]:
+    """(resident, size) in KiB of this process's mappings of files under `directory`."""
+    inside, resident, size, current = str(Path(directory).resolve()) + "/", 0, 0, False
+    with open("/proc/self/smaps", encoding="utf-8") as stream:
+        for line in stream:
+            fields = line.split()
+            if "-" in fields[0] and ":" not in fields[0]:  # a mapping's header line
+                current = len(fields) >= 6 and fields[5].startswith(inside)
+            elif current and fields[0] == "Size:":
+                size += int(fields[1])
+            elif current and fields[0] == "Rss:":
+                resident += int(fields[1])
+    return resident, size
+
+
+FRESH_ENCODER = """
+from tests.test_encoders import TEXTS, _mapped_kib
+from training import get_embedder
+embedder = get_embedder().with_encoder("openvino")
+embedder.encode(TEXTS)
+print("MAPPED:%d,%d" % _mapped_kib(embedder.entry_directory))
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc/self/smaps")
+def test_the_compiled_weights_mapped_for_loading_do_not_stay_resident(embedder, tmp_path):
+    # A fresh process: the weights are mapped from the cache, but after loading only the
+    # pages inference touches (rows of the token-embedding table) are resident.
+    done = subprocess.run(
+        [sys.executable, "-c", FRESH_ENCODER], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    resident, size = map(int, done.stdout.split("MAPPED:")[1].split(","))
+    assert size > 50 * 1024 and resident < size / 4
+    # Released pages come back from the file with the same bytes: the same embeddings.
+    openvino = embedder.with_encoder("openvino")
+    before = openvino.encode(TEXTS)
+    assert release_mapped_pages(openvino.entry_directory) >= size * 1024
+    assert _mapped_kib(openvino.entry_directory)[0] < 1024
+    assert np.array_equal(openvino.encode(TEXTS), before)
 
 
 def test_the_encoder_that_ran_is_recorded(encoder_embedder):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from training.windows import sentences, windows
 
 FILLER = (
@@ -49,11 +47,6 @@ def test_a_stance_stated_only_in_the_last_sentence_of_a_long_quote_is_kept(defau
     assert truncated.stances["nato_spending"].label == "none"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known error of the default model: it reads this call for three percent as against "
-    "0.51 / favor 0.49 (docs/training.md)",
-)
 def test_the_default_model_reads_the_last_sentence_as_favor(default_bundle):
     (alone,) = default_bundle.model.score([LAST], ["nato_spending"])
     assert alone.stances["nato_spending"].label == "favor"

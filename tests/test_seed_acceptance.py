@@ -37,6 +37,14 @@ def quote(starting: str) -> str:
             "against",
             marks=pytest.mark.xfail(strict=True, reason=KNOWN_ERROR),
         ),
+        pytest.param(
+            "Dovile Sakaliene",
+            "In a few years, we will be in a situation",
+            "russia_rapprochement",
+            "against",
+            marks=pytest.mark.xfail(strict=True, reason=KNOWN_ERROR),
+        ),
+        ("Dovile Sakaliene", "We all understand that Ukraine", "russia_rapprochement", "against"),
     ],
 )
 def test_default_bundle_reads_the_seed_article_quotes(

@@ -121,6 +121,42 @@ def unit_rows(vectors: np.ndarray) -> np.ndarray:
     return vectors
 
 
+def release_mapped_pages(directory: Path) -> int:
+    """Unmap this process's resident pages of read-only file mappings under `directory`.
+
+    Returns the bytes of the mappings advised. OpenVINO maps the compiled model's cache blob (86
+    MiB of float32 weights for MiniLM-L6) and reads all of it while loading, then computes with
+    its own repacked copy; the mapped pages stayed resident and counted in every worker's memory
+    (docs/service.md). `madvise(MADV_DONTNEED)` on a read-only shared file mapping only removes
+    the pages from this process's page tables: the file's bytes stay in the page cache (shared,
+    reclaimable), and a page the runtime touches again is faulted back in from the file with the
+    same bytes, so embeddings do not change (tests/test_encoders.py). Writable mappings are left
+    alone. Linux only: elsewhere (no /proc/self/maps) nothing is done and 0 is returned.
+    """
+    import ctypes
+
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as stream:
+            lines = stream.read().splitlines()
+        madvise = ctypes.CDLL(None, use_errno=True).madvise
+    except (OSError, AttributeError):
+        return 0
+    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    inside = str(Path(directory).resolve()) + os.sep
+    released = 0
+    for line in lines:
+        fields = line.split(maxsplit=5)
+        if len(fields) < 6 or not fields[5].startswith(inside) or "w" in fields[1]:
+            continue
+        start, end = (int(address, 16) for address in fields[0].split("-"))
+        if madvise(start, end - start, _MADV_DONTNEED) == 0:
+            released += end - start
+    return released
+
+
+_MADV_DONTNEED = 4  # Linux <sys/mman.h>
+
+
 class OpenVinoEncoder:
     """The converted sentence encoder (an OpenVINO IR directory) with its own tokenizer.
 
@@ -159,6 +195,10 @@ class OpenVinoEncoder:
             metadata.version("openvino"),
             self.compiled.get_property("INFERENCE_PRECISION_HINT").to_string(),
         )
+        # The runtime finishes loading the weights on its first inference; then the mapped
+        # float32 pages are no longer needed in this process.
+        self.encode(["warm-up"], 1)
+        release_mapped_pages(self.directory)
 
     def tokenize(self, texts: list[str]) -> list:
         """The model's tokens of each text (special tokens in, truncated to the limit)."""

@@ -131,10 +131,12 @@ def cross_validate(
     if vectors is None:
         vectors = model._embedder().vectors(frame["text"].unique().tolist())
     spec = model._embedder().scoring_spec
+    # Every text analysed into n-grams once, here, instead of once per fold and final fit.
+    analyses = model.ngram_analyses(frame["text"].unique().tolist())
     single = clone(model).set_params(embedder=None, n_jobs=1)
-    jobs = [delayed(_refit)(single, quotes, vectors, spec)] if refit else []
+    jobs = [delayed(_refit)(single, quotes, vectors, spec, analyses)] if refit else []
     jobs += [
-        delayed(_fold)(single, quotes, frame, train_index, test_index, vectors, spec)
+        delayed(_fold)(single, quotes, frame, train_index, test_index, vectors, spec, analyses)
         for train_index, test_index in splits
     ]
     predicted = pd.Series(index=frame.index, dtype=object)
@@ -161,16 +163,16 @@ def cross_validate(
     return result
 
 
-def _refit(model, quotes, vectors, spec):
+def _refit(model, quotes, vectors, spec, analyses):
     """The model fitted on all the data (run in a worker)."""
-    return model.fit(quotes, vectors, spec)
+    return model.fit(quotes, vectors, spec, analyses)
 
 
-def _fold(model, quotes, frame, train_index, test_index, vectors, spec):
+def _fold(model, quotes, frame, train_index, test_index, vectors, spec, analyses):
     """One fold (run in a worker): fit on the training part, label the test part."""
     train = LabeledQuotes(frame.iloc[train_index], quotes.files, "", quotes.encodings)
     used = set(frame["text"].iloc[train_index]) | set(frame["text"].iloc[test_index])
-    fold_model = model.fit(train, {t: vectors[t] for t in used}, spec)
+    fold_model = model.fit(train, {t: vectors[t] for t in used}, spec, analyses)
     test = frame.iloc[test_index]
     fold_texts = test["text"].unique().tolist()
     batch = QuoteBatch(fold_texts, np.stack([vectors[t] for t in fold_texts]))

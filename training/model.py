@@ -18,6 +18,7 @@ from sklearn.pipeline import Pipeline
 from training.data import LabeledQuotes
 from training.embedding import Embedder, EmbeddingSpec, get_embedder
 from training.heads import Heads
+from training.ngram_counts import NgramAnalyses
 from training.scorer import QuoteBatch, StanceScorer
 from training.scores import STANCE_LABELS, QuoteScore
 
@@ -35,33 +36,35 @@ class QuoteFeatures(BaseEstimator, TransformerMixin):
         self.embedding_weight = embedding_weight
         self.word_min_df = word_min_df
 
-    def fit(self, batch: QuoteBatch, y=None):
-        self._start()
-        for vectorizer in self.vectorizers_:
-            vectorizer.fit(batch.texts)
+    def fit(self, batch: QuoteBatch, y=None, analyses: NgramAnalyses | None = None):
+        self.fit_transform(batch, y, analyses)
         return self
 
-    def fit_transform(self, batch: QuoteBatch, y=None):
-        """`fit`, then the feature matrix of the same batch, each text analysed once."""
-        self._start()
+    def fit_transform(self, batch: QuoteBatch, y=None, analyses: NgramAnalyses | None = None):
+        """`fit`, then the feature matrix of the same batch. The n-grams come from `analyses`
+        (texts analysed once per run, a superset of the batch's), else the batch is analysed."""
+        self.vectorizers_ = self.vectorizers()
+        analyses = analyses or NgramAnalyses(batch.texts)
         blocks = [csr_matrix(batch.vectors * self.embedding_weight)]
-        blocks += [vectorizer.fit_transform(batch.texts) for vectorizer in self.vectorizers_]
+        blocks += [analyses.fit_transform(v, batch.texts) for v in self.vectorizers_]
         return hstack(blocks).tocsr()
 
-    def _start(self) -> None:
-        self.vectorizers_ = []
+    def vectorizers(self) -> list[TfidfVectorizer]:
+        """Unfitted n-gram vectorizers as configured, in feature order."""
+        vectorizers = []
         if self.word_ngrams:
-            self.vectorizers_.append(
+            vectorizers.append(
                 TfidfVectorizer(
                     ngram_range=self.word_ngrams, min_df=self.word_min_df, sublinear_tf=True
                 )
             )
         if self.char_ngrams:
-            self.vectorizers_.append(
+            vectorizers.append(
                 TfidfVectorizer(
                     analyzer="char_wb", ngram_range=self.char_ngrams, min_df=2, sublinear_tf=True
                 )
             )
+        return vectorizers
 
     def transform(self, batch: QuoteBatch):
         """The feature matrix of `batch`: embedding × weight, then each n-gram block."""
@@ -170,6 +173,11 @@ class StanceModel(BaseEstimator):
             self.word_ngrams, self.char_ngrams, self.embedding_weight, self.word_min_df
         )
 
+    def ngram_analyses(self, texts: list[str]) -> NgramAnalyses:
+        """`texts` analysed into n-grams as this model's features do, to share across fits on
+        subsets of them (cross-validation folds)."""
+        return NgramAnalyses(texts).prepare(self._features().vectorizers())
+
     def _head(self) -> Pipeline:
         return Pipeline([("features", self._features()), ("classifier", self._classifier())])
 
@@ -200,13 +208,16 @@ class StanceModel(BaseEstimator):
         quotes: LabeledQuotes,
         vectors: dict[str, np.ndarray] | None = None,
         spec: EmbeddingSpec | None = None,
+        analyses: NgramAnalyses | None = None,
     ):
         """Fit every target head and, when sentiment labels exist, the sentiment head.
 
         `vectors` maps each text to its embedding (default: `Embedder.vectors`, the scoring
         encoder's, cached on disk) and `spec` names the model they come from (default: the
-        embedder's). The n-gram vocabularies are fitted once per distinct set of texts and
-        shared; the classifiers are fitted in parallel on `n_jobs` processes (-1: every core).
+        embedder's). `analyses` holds the texts' n-gram counts when the caller shares them
+        across fits (`ngram_analyses`; default: the texts are analysed here). The n-gram
+        vocabularies are fitted once per distinct set of texts and shared; the classifiers are
+        fitted in parallel on `n_jobs` processes (-1: every core).
         """
         self.check_class_counts(quotes)
         self.__dict__.pop("_scorer", None)
@@ -214,6 +225,7 @@ class StanceModel(BaseEstimator):
         if vectors is None:
             vectors = self._embedder().vectors(frame["text"].unique().tolist())
         self.embedding_: EmbeddingSpec = spec or self._embedder().scoring_spec
+        analyses = analyses or NgramAnalyses(frame["text"].unique().tolist())
         tasks = [
             (target, rows["text"].tolist(), rows["stance"].to_numpy())
             for target, rows in frame.groupby("target", sort=True)
@@ -231,7 +243,7 @@ class StanceModel(BaseEstimator):
                 fitted = self._features()
                 batch = QuoteBatch(texts, np.stack([vectors[t] for t in texts]))
                 position = {text: row for row, text in enumerate(texts)}
-                features[key] = (fitted, position, fitted.fit_transform(batch))
+                features[key] = (fitted, position, fitted.fit_transform(batch, analyses=analyses))
             _, position, matrix = features[key]
             matrices.append(matrix[[position[t] for t in texts]])
         classifiers = Parallel(n_jobs=self.n_jobs)(
