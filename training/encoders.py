@@ -180,15 +180,19 @@ class OpenVinoEncoder:
         core = ov.Core()
         # The compiled model is cached next to the IR: a rebuilt entry never meets an old blob.
         core.set_property({"CACHE_DIR": str(self.directory / "compiled")})
-        # No pinning: every process would pin its threads to the same first cores (two service
+        # One stream of one thread per thread given: the equal-length batches of a call run
+        # side by side, each on its own core, which embeds 24% more texts per second on two
+        # cores than one request on two threads, with identical bits (docs/batch.md). No
+        # pinning: every process would pin its threads to the same first cores (two service
         # workers measured 100 requests/s pinned, 280 not).
         config = {
-            "PERFORMANCE_HINT": "LATENCY",
+            "PERFORMANCE_HINT": "THROUGHPUT",
+            "NUM_STREAMS": threads,
             "INFERENCE_NUM_THREADS": threads,
             "ENABLE_CPU_PINNING": False,
         }
         self.compiled = core.compile_model(str(self.directory / "model.xml"), "CPU", config)
-        self._request = self.compiled.create_infer_request()
+        self._requests = ov.AsyncInferQueue(self.compiled, threads)
         self._lock = threading.Lock()
         self.info = EncoderInfo(
             "openvino",
@@ -230,16 +234,23 @@ class OpenVinoEncoder:
         lengths = [len(ids) for ids in columns["input_ids"]]
         padded = [padded_length(n, self.max_length) for n in lengths]
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for indices in equal_length_batches(padded, batch_size):
-            arrays = []
-            for name in self.inputs:
-                array = np.full((len(indices), padded[indices[0]]), self._pads[name], np.int64)
-                for row, i in enumerate(indices):
-                    array[row, : lengths[i]] = columns[name][i]
-                arrays.append(array)
-            with self._lock:  # one infer request; OpenVINO already uses every thread given
-                # The arrays are built for this call alone: OpenVINO may read them without a copy.
-                out[indices] = self._request.infer(arrays, share_inputs=True)[0]
+
+        def finished(request, indices: list[int]) -> None:
+            out[indices] = request.get_output_tensor(0).data
+
+        with self._lock:  # one queue of requests per encoder, one call at a time
+            self._requests.set_callback(finished)
+            inputs = []  # kept alive until every request is done: OpenVINO reads them in place
+            for indices in equal_length_batches(padded, batch_size):
+                arrays = []
+                for name in self.inputs:
+                    array = np.full((len(indices), padded[indices[0]]), self._pads[name], np.int64)
+                    for row, i in enumerate(indices):
+                        array[row, : lengths[i]] = columns[name][i]
+                    arrays.append(array)
+                inputs.append(arrays)
+                self._requests.start_async(arrays, indices, share_inputs=True)
+            self._requests.wait_all()
         return unit_rows(out)
 
 
