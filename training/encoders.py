@@ -180,19 +180,23 @@ class OpenVinoEncoder:
         core = ov.Core()
         # The compiled model is cached next to the IR: a rebuilt entry never meets an old blob.
         core.set_property({"CACHE_DIR": str(self.directory / "compiled")})
-        # One stream of one thread per thread given: the equal-length batches of a call run
-        # side by side, each on its own core, which embeds 24% more texts per second on two
-        # cores than one request on two threads, with identical bits (docs/batch.md). No
-        # pinning: every process would pin its threads to the same first cores (two service
-        # workers measured 100 requests/s pinned, 280 not).
+        # With several threads, one stream of one thread each: the equal-length batches of a
+        # call run side by side, each on its own core, which embeds 6,000 texts in 10.8 s
+        # instead of 13.3 s on two cores, with identical bits. With one thread (a service
+        # worker on its core) one synchronous request: a queue's callbacks cost a single-quote
+        # call several milliseconds (docs/batch.md). No pinning: every process would pin its
+        # threads to the same first cores (two service workers measured 100 requests/s pinned,
+        # 280 not).
         config = {
-            "PERFORMANCE_HINT": "THROUGHPUT",
-            "NUM_STREAMS": threads,
+            "PERFORMANCE_HINT": "THROUGHPUT" if threads > 1 else "LATENCY",
             "INFERENCE_NUM_THREADS": threads,
             "ENABLE_CPU_PINNING": False,
         }
+        if threads > 1:
+            config["NUM_STREAMS"] = threads
         self.compiled = core.compile_model(str(self.directory / "model.xml"), "CPU", config)
-        self._requests = ov.AsyncInferQueue(self.compiled, threads)
+        self._request = self.compiled.create_infer_request() if threads == 1 else None
+        self._requests = ov.AsyncInferQueue(self.compiled, threads) if threads > 1 else None
         self._lock = threading.Lock()
         self.info = EncoderInfo(
             "openvino",
@@ -235,12 +239,7 @@ class OpenVinoEncoder:
         padded = [padded_length(n, self.max_length) for n in lengths]
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
 
-        def finished(request, indices: list[int]) -> None:
-            out[indices] = request.get_output_tensor(0).data
-
-        with self._lock:  # one queue of requests per encoder, one call at a time
-            self._requests.set_callback(finished)
-            inputs = []  # kept alive until every request is done: OpenVINO reads them in place
+        def batches() -> Iterator[tuple[list[int], list[np.ndarray]]]:
             for indices in equal_length_batches(padded, batch_size):
                 arrays = []
                 for name in self.inputs:
@@ -248,9 +247,23 @@ class OpenVinoEncoder:
                     for row, i in enumerate(indices):
                         array[row, : lengths[i]] = columns[name][i]
                     arrays.append(array)
-                inputs.append(arrays)
-                self._requests.start_async(arrays, indices, share_inputs=True)
-            self._requests.wait_all()
+                yield indices, arrays
+
+        def finished(request, indices: list[int]) -> None:
+            out[indices] = request.get_output_tensor(0).data
+
+        # The arrays are built for each call alone: OpenVINO may read them without a copy.
+        with self._lock:  # one request (or queue of requests) per encoder, one call at a time
+            if self._requests is None:
+                for indices, arrays in batches():
+                    out[indices] = self._request.infer(arrays, share_inputs=True)[0]
+            else:
+                self._requests.set_callback(finished)
+                inputs = []  # kept alive until every request is done
+                for indices, arrays in batches():
+                    inputs.append(arrays)
+                    self._requests.start_async(arrays, indices, share_inputs=True)
+                self._requests.wait_all()
         return unit_rows(out)
 
 
