@@ -110,10 +110,16 @@ def actor_key(name: str) -> str:
 
 
 def strip_titles(name: str) -> str:
-    """The name without leading titles: 'President Barack Obama' -> 'Barack Obama'."""
+    """The name without leading titles: 'President Barack Obama' -> 'Barack Obama'.
+
+    A title followed by a lower-case word is a role, not a title before a name, and is kept
+    whole: 'Prime Minister of Poland' stays itself (stripped, every country's officials would
+    become one actor 'of Poland')."""
     cleaned = " ".join(name.split())
     stripped = _TITLE_PATTERN.sub("", cleaned)
-    return stripped or cleaned
+    if not stripped or stripped[0].islower():
+        return cleaned
+    return stripped
 
 
 def read_aliases(path: str | Path | None = None) -> dict[str, str]:

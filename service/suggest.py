@@ -55,6 +55,8 @@ class Pool:
     present: set[str] = field(default_factory=set)  # which of id/actor/date/source some file has
     read: int = 0
     without_text: int = 0
+    with_error: int = 0  # rows `stance score` would mark with an error (a bad date, a bad record)
+    first_error: str = ""
 
 
 def read_pool(
@@ -64,14 +66,13 @@ def read_pool(
     encoding: str | None = None,
     delimiter: str | None = None,
 ) -> Pool:
-    """Every row of `inputs` with a text; BatchError names the file (and line) of bad input."""
+    """Every row of `inputs` with a text and no error; BatchError names the file (and line) of
+    input that cannot be read at all. Rows `stance score` would mark with an error (a bad date,
+    an unreadable record) are left out and counted, as rows without text are."""
     pool = Pool()
     plans = plan_inputs(inputs, columns, input_format, encoding, delimiter)
     planned = [(source, roles) for source, roles, _ in plans]
     for chunk in read_chunks(planned, 10_000):
-        bad = next((p for p in chunk.problems if p is not None), None)
-        if bad is not None:
-            raise BatchError(f"{chunk.source}: {bad}")
         names = {role: getattr(chunk.roles, role) for role in _ROLES}
         names["source"] = _column(chunk.frame.columns, "source")
         kept = {role: name for role, name in names.items() if name is not None}
@@ -79,6 +80,10 @@ def read_pool(
         pool.present.update(kept)
         for i, text in enumerate(chunk.texts):
             pool.read += 1
+            if chunk.problems[i] is not None:
+                pool.with_error += 1
+                pool.first_error = pool.first_error or f"{chunk.source}: {chunk.problems[i]}"
+                continue
             if text_problem(text) is not None:
                 pool.without_text += 1
                 continue
@@ -202,8 +207,12 @@ def suggest_command(
         picks = suggest(bundle.model, texts, count, seed=seed, targets=targets_used)
     frame = labeling_frame(pool, picks, rows, targets_used)
     write_atomically(output_path, lambda tmp: frame.to_csv(tmp, index=False))
+    errors_read = (
+        f"{pool.with_error} with an error (first: {pool.first_error}), " if pool.with_error else ""
+    )
     click.echo(
-        f"{pool.read} rows: {pool.without_text} without text, {left_out['repeated']} repeated, "
+        f"{pool.read} rows: {pool.without_text} without text, {errors_read}"
+        f"{left_out['repeated']} repeated, "
         f"{left_out['excluded']} already in --exclude files, {left_out['language']} not in a "
         "language the model reads "
         f"→ {len(texts)} candidates; {len(picks)} suggested ({len(frame)} rows, one per target) "

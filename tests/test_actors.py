@@ -30,6 +30,13 @@ def test_titles_and_honorifics_are_stripped(raw, name):
     assert strip_titles(raw) == name
 
 
+def test_a_role_named_by_its_office_keeps_its_title_and_stays_its_own_actor():
+    roles = ["Defence Minister of Estonia", "Prime Minister of Poland", "President of Poland"]
+    assert [strip_titles(role) for role in roles] == roles
+    names = ActorNames(aliases={})
+    assert len({names.canonical(role) for role in roles}) == 3
+
+
 def test_case_accents_and_spaces_do_not_split_an_actor():
     assert actor_key(" Dovilė  ŠAKALIENĖ ") == actor_key("dovile sakaliene")
     names = ActorNames({})
