@@ -75,12 +75,9 @@ class NgramVocabulary:
             np.asarray(vectorizer.idf_, dtype=np.float64),
         )
 
-    def ngrams(self, text: str) -> list[str]:
-        """The n-grams scikit-learn's analyzer yields for `text` (lower-cased first)."""
-        text = text.lower()
+    def _token_ngrams(self, text: str) -> list[str]:
+        """Word n-grams of a lower-cased text, as scikit-learn's `word` analyzer yields them."""
         low, high = self.ngram_range
-        if self.analyzer == "char_wb":
-            return [gram for word in text.split() for gram in self._word_ngrams(word)]
         tokens = re.findall(self.token_pattern, text)
         grams = list(tokens) if low == 1 else []
         for n in range(max(low, 2), min(high, len(tokens)) + 1):
@@ -99,14 +96,16 @@ class NgramVocabulary:
         return grams
 
     def term_ids(self, text: str) -> list[int]:
-        """Vocabulary columns of the n-grams of `text`, once per occurrence."""
+        """Vocabulary columns of the n-grams of `text` (lower-cased first), once per occurrence:
+        the n-grams scikit-learn's analyzer yields, out-of-vocabulary ones left out."""
+        text = text.lower()
         if self.analyzer != "char_wb":
-            return [i for i in map(self.terms.get, self.ngrams(text)) if i is not None]
+            return [i for i in map(self.terms.get, self._token_ngrams(text)) if i is not None]
         # Character n-grams never cross a word, so each distinct word is analysed once and its
-        # columns reused: words recur across texts (a third of the scoring time of heads).
+        # columns reused: words recur across texts (halved the heads' n-gram time, docs/batch.md).
         ids: list[int] = []
         known = self._word_ids
-        for word in text.lower().split():
+        for word in text.split():
             columns = known.get(word)
             if columns is None:
                 grams = map(self.terms.get, self._word_ngrams(word))
