@@ -44,7 +44,7 @@ class NgramCounts:
     """Counts of every n-gram in every text, for vectorizers configured like `vectorizer`.
 
     Memory: one sparse matrix (texts × distinct n-grams), float64 counts; for 8,000 texts and
-    character 2–5-grams about 4 million stored counts (~50 MB).
+    character 2–5-grams about 2 million stored counts (~25 MB).
     """
 
     def __init__(self, vectorizer: TfidfVectorizer, texts: list[str]):
