@@ -126,7 +126,10 @@ def cross_validate(
         raise TooFewExamples(f"cannot cross-validate with {folds} folds: {error}") from error
     for fold, (train_index, _) in enumerate(splits, start=1):  # before the slow embedding
         train = LabeledQuotes(frame.iloc[train_index], quotes.files, "", quotes.encodings)
-        where = f"cross-validation with {folds} folds (fewer: --cv), fold {fold}'s training part: "
+        where = (
+            f"cross-validation with {folds} folds (--cv: more folds give each a larger training "
+            f"part, 0 skips cross-validation), fold {fold}'s training part: "
+        )
         model.check_class_counts(train, where)
     if vectors is None:
         vectors = model._embedder().vectors(frame["text"].unique().tolist())
