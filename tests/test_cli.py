@@ -186,6 +186,15 @@ def test_too_few_examples_for_cross_validation_folds_exits_2_and_fewer_folds_tra
     assert (tmp_path / "out" / "thin" / "manifest.json").is_file()
 
 
+def test_more_folds_than_quotes_exits_2_naming_the_most_folds_the_data_allows(tmp_path):
+    path = thin_csv(tmp_path, favor=12)  # 36 quotes
+    result = run(["train", str(path), "--out", str(tmp_path / "out"), "--cv", "40"], tmp_path)
+    assert result.exit_code == 2, result.output
+    printed = " ".join(result.output.split())
+    assert "cannot cross-validate with 40 folds: the data holds 36 distinct quotes" in printed
+    assert "--cv 36 at most" in printed and "Traceback" not in result.output
+
+
 @pytest.mark.parametrize(
     ("option", "value"), [("--cv", "1"), ("--cv", "-2"), ("--C", "0"), ("--seed", "-1")]
 )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import clone
 from sklearn.metrics import (
     accuracy_score,
@@ -120,10 +122,14 @@ def cross_validate(
     frame = quotes.frame.reset_index(drop=True)
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     strata = frame["target"] + "/" + frame["stance"]
-    try:
-        splits = list(splitter.split(frame, strata, groups=frame["text"]))
-    except ValueError as error:  # more folds than quotes
-        raise TooFewExamples(f"cannot cross-validate with {folds} folds: {error}") from error
+    quote_count = frame["text"].nunique()
+    if quote_count < folds:
+        raise TooFewExamples(
+            f"cannot cross-validate with {folds} folds: the data holds {quote_count} distinct "
+            f"quotes and every fold needs at least one whole quote (--cv {quote_count} at most; "
+            "0 skips cross-validation)"
+        )
+    splits = list(splitter.split(frame, strata, groups=frame["text"]))
     for fold, (train_index, _) in enumerate(splits, start=1):  # before the slow embedding
         train = LabeledQuotes(frame.iloc[train_index], quotes.files, "", quotes.encodings)
         where = (
@@ -131,6 +137,7 @@ def cross_validate(
             f"part, 0 skips cross-validation), fold {fold}'s training part: "
         )
         model.check_class_counts(train, where)
+    workers = _start_workers(model.n_jobs)
     if vectors is None:
         vectors = model._embedder().vectors(frame["text"].unique().tolist())
     spec = model._embedder().scoring_spec
@@ -144,6 +151,7 @@ def cross_validate(
     ]
     predicted = pd.Series(index=frame.index, dtype=object)
     sentiment_predicted: dict[str, str] = {}
+    workers.join()
     parallel = Parallel(n_jobs=model.n_jobs, return_as="generator_unordered")
     for done, outcome in enumerate(parallel(jobs), start=1):
         if isinstance(outcome, StanceModel):
@@ -166,24 +174,52 @@ def cross_validate(
     return result
 
 
+def _start_workers(n_jobs: int) -> threading.Thread:
+    """Start the worker processes in a background thread, to be joined before the folds are
+    sent: each imports the training code (about 2 s here) while this process splits the folds
+    and analyses the n-grams. joblib keeps the same workers for the next `Parallel` call."""
+    count = effective_n_jobs(n_jobs)
+    thread = threading.Thread(
+        target=lambda: Parallel(n_jobs=n_jobs)(delayed(_ready)() for _ in range(count)),
+        daemon=True,
+    )
+    thread.start()
+    return thread
+
+
+def _ready() -> None:
+    """Nothing: running it makes a worker import this module (and the training code)."""
+
+
 def _refit(model, quotes, vectors, spec, analyses):
     """The model fitted on all the data (run in a worker)."""
     return model.fit(quotes, vectors, spec, analyses)
 
 
 def _fold(model, quotes, frame, train_index, test_index, vectors, spec, analyses):
-    """One fold (run in a worker): fit on the training part, label the test part."""
+    """One fold (run in a worker): fit on the training part, label the test part.
+
+    Each test text is read only by the heads it is labeled for (its targets; the sentiment head
+    when it has a sentiment label): most quotes are labeled for one target of several, and each
+    head reads n-grams of its own vocabulary.
+    """
     train = LabeledQuotes(frame.iloc[train_index], quotes.files, "", quotes.encodings)
     used = set(frame["text"].iloc[train_index]) | set(frame["text"].iloc[test_index])
     fold_model = model.fit(train, {t: vectors[t] for t in used}, spec, analyses)
     test = frame.iloc[test_index]
-    fold_texts = test["text"].unique().tolist()
-    batch = QuoteBatch(fold_texts, np.stack([vectors[t] for t in fold_texts]))
-    targets = sorted(set(test["target"]) & set(fold_model.targets_))
-    scores = dict(zip(fold_texts, fold_model.score(fold_texts, targets, batch), strict=True))
-    stance, sentiment = {}, {}
-    for index, text, target in zip(test.index, test["text"], test["target"], strict=True):
-        stance[index] = scores[text].stances[target].label
-        if scores[text].sentiment is not None:
-            sentiment[text] = scores[text].sentiment.label
+
+    def batch(texts: list[str]) -> QuoteBatch:
+        return QuoteBatch(texts, np.stack([vectors[t] for t in texts]))
+
+    stance = {}
+    for target, rows in test.groupby("target", sort=True):
+        if target in fold_model.targets_:
+            probabilities = fold_model.predict_proba(batch(rows["text"].tolist()), target)
+            labels = np.asarray(STANCE_LABELS)[probabilities.argmax(axis=1)]
+            stance.update(zip(rows.index, labels, strict=True))
+    sentiment = {}
+    if fold_model.has_sentiment:
+        texts = test.dropna(subset=["sentiment"])["text"].unique().tolist()
+        scores = fold_model.score(texts, [], batch(texts)) if texts else []
+        sentiment = {text: score.sentiment.label for text, score in zip(texts, scores, strict=True)}
     return stance, sentiment
