@@ -16,9 +16,11 @@ above, padded with PolNeAR quotations under random labels of one extra target: f
 Targets (issue 18): 8,000 rows in <= 120 s on the first run and <= 60 s on the rerun (goal 60 s
 and 20 s); cost grows at most linearly with rows. Exit code 1 when "after" misses one.
 
-Measured here (quiet 2-core machine, 2026-11-30): 8,000 rows first run 78.9 s (before 184.8 s),
-rerun after +5% 74.2 s (before 157.6 s): the rerun target is missed; 10,001 rows peak RSS
-893 MiB. Where the time goes and the full table: docs/training.md.
+Measured here (quiet 2-core machine, 2026-11-30, stop 22): 8,000 rows first run 57.2 s (before
+118.0 s), rerun after +5% 50.7 s (before 124.7 s), 2.1x and 2.5x faster; 10,001 rows peak RSS
+887 MiB. This machine's speed drifts by a third between hours (the same "before" took 184.8 s
+and 157.6 s in an earlier run), so compare the ratios. Where the time goes and the full table:
+docs/training.md.
 """
 
 from __future__ import annotations
