@@ -28,8 +28,18 @@ from rich.table import Table
 from service.quiet import quiet_third_party
 
 # Not on a terminal (pipes, CI logs): wide enough that target names are never cut.
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
-errors = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 120)
+# Redirected output is not wrapped (soft_wrap): a message stays on one line, for grep.
+console = Console(
+    highlight=False,
+    width=None if sys.stdout.isatty() else 120,
+    soft_wrap=not sys.stdout.isatty(),
+)
+errors = Console(
+    stderr=True,
+    highlight=False,
+    width=None if sys.stderr.isatty() else 120,
+    soft_wrap=not sys.stderr.isatty(),
+)
 
 
 class BadInput(click.ClickException):
@@ -102,6 +112,9 @@ class StanceGroup(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except KeyboardInterrupt:  # Ctrl-C: the shell's convention, 128 + SIGINT
+            errors.print("interrupted")
+            raise click.exceptions.Exit(130) from None
         except Exception as error:
             if isinstance(error, bad_input_errors()):
                 raise BadInput(str(error)) from error
@@ -263,6 +276,7 @@ def train(
         cached = embedder.cached_count(texts) if embedding_cache is not False else 0
         embedding = phase(f"embedding {len(texts)} quotes ({cached} cached)", len(texts))
         vectors = embedder.vectors(texts, cache=embedding_cache, progress=embedding)
+        embedding(len(texts), len(texts))  # complete even when every quote was cached
         if cv > 1:  # the final fit runs in the same pool as the folds
             folds = phase(f"cross-validating ({cv} folds) and fitting on all data", cv + 1)
             metrics = cross_validate(

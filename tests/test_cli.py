@@ -186,13 +186,16 @@ def test_too_few_examples_for_cross_validation_folds_exits_2_and_fewer_folds_tra
     assert (tmp_path / "out" / "thin" / "manifest.json").is_file()
 
 
-def test_more_folds_than_quotes_exits_2_naming_the_most_folds_the_data_allows(tmp_path):
-    path = thin_csv(tmp_path, favor=12)  # 36 quotes
-    result = run(["train", str(path), "--out", str(tmp_path / "out"), "--cv", "40"], tmp_path)
+@pytest.mark.parametrize("folds", ["40", "20", "13"])
+def test_more_folds_than_the_data_allows_exits_2_naming_the_most_it_allows(tmp_path, folds):
+    path = thin_csv(tmp_path, favor=12)  # 36 quotes, 12 of each label
+    args = ["train", str(path), "--out", str(tmp_path / "out"), "--min-per-class", "5"]
+    result = run([*args, "--cv", folds], tmp_path)
     assert result.exit_code == 2, result.output
     printed = " ".join(result.output.split())
-    assert "cannot cross-validate with 40 folds: the data holds 36 distinct quotes" in printed
-    assert "--cv 36 at most" in printed and "Traceback" not in result.output
+    assert f"cannot cross-validate with {folds} folds: the data holds 36 distinct quotes" in printed
+    assert "--cv 12 at most" in printed and "Traceback" not in result.output
+    assert run([*args, "--cv", "12", "--name", "most"], tmp_path).exit_code == 0
 
 
 @pytest.mark.parametrize(
@@ -248,3 +251,39 @@ def test_a_target_name_without_letters_or_digits_is_named_in_the_error(tmp_path)
     result = run(["train", str(path), "--out", str(tmp_path)], tmp_path)
     assert result.exit_code == 2
     assert f"{path}:2, column 'target': target '🚀' has no letter or digit" in result.output
+
+
+def test_ctrl_c_during_training_exits_130_and_leaves_no_bundle(tmp_path):
+    """A real `stance train` interrupted (SIGINT to the main process) once its cross-validation
+    workers run: exit code 130 (128 + SIGINT), a one-line message, no partial bundle."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from conftest import ROOT, wait_until
+
+    out = tmp_path / "models"
+    environment = os.environ | {"HF_HUB_OFFLINE": "1", "STANCE_MODELS_DIR": str(out)}
+    command = [sys.executable, "-m", "service.cli", "train", str(ROOT / "seeds" / "quotes.csv")]
+    process = subprocess.Popen(
+        [*command, "--name", "interrupted"],
+        env=environment,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    try:
+        wait_until(lambda: process.poll() is None and children.read_text().split(), timeout=120,
+                   what="the cross-validation workers")  # fmt: skip
+        os.kill(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert not out.exists() or not any(out.iterdir())

@@ -122,14 +122,19 @@ def cross_validate(
     frame = quotes.frame.reset_index(drop=True)
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     strata = frame["target"] + "/" + frame["stance"]
-    quote_count = frame["text"].nunique()
-    if quote_count < folds:
+    # scikit-learn's splitter needs a quote per fold, and a label with a row in every fold.
+    quotes_count, largest = frame["text"].nunique(), int(strata.value_counts().max())
+    if folds > min(quotes_count, largest):
         raise TooFewExamples(
-            f"cannot cross-validate with {folds} folds: the data holds {quote_count} distinct "
-            f"quotes and every fold needs at least one whole quote (--cv {quote_count} at most; "
-            "0 skips cross-validation)"
+            f"cannot cross-validate with {folds} folds: the data holds {quotes_count} distinct "
+            f"quotes and its most frequent label of a target has {largest} rows, and folds "
+            f"are made of whole quotes with some of each label (--cv {min(quotes_count, largest)}"
+            " at most, and fewer where a label is rare; 0 skips cross-validation)"
         )
-    splits = list(splitter.split(frame, strata, groups=frame["text"]))
+    try:
+        splits = list(splitter.split(frame, strata, groups=frame["text"]))
+    except ValueError as error:
+        raise TooFewExamples(f"cannot cross-validate with {folds} folds: {error}") from error
     for fold, (train_index, _) in enumerate(splits, start=1):  # before the slow embedding
         train = LabeledQuotes(frame.iloc[train_index], quotes.files, "", quotes.encodings)
         where = (
