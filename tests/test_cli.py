@@ -1,8 +1,14 @@
-"""The `stance` command line: output and exit codes (0 ok, 2 bad input, 1 internal failure)."""
+"""The `stance` command line: output and exit codes (0 ok, 2 bad input, 1 internal failure, 130
+interrupted)."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import joblib
 import pandas as pd
@@ -11,6 +17,8 @@ from click.testing import CliRunner
 
 from service.cli import main
 from training.bundle import sha256_file
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -253,17 +261,9 @@ def test_a_target_name_without_letters_or_digits_is_named_in_the_error(tmp_path)
     assert f"{path}:2, column 'target': target '🚀' has no letter or digit" in result.output
 
 
-def test_ctrl_c_during_training_exits_130_and_leaves_no_bundle(tmp_path):
+def test_ctrl_c_during_training_exits_130_and_leaves_no_bundle(tmp_path, wait_until):
     """A real `stance train` interrupted (SIGINT to the main process) once its cross-validation
     workers run: exit code 130 (128 + SIGINT), a one-line message, no partial bundle."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    from conftest import ROOT, wait_until
-
     out = tmp_path / "models"
     environment = os.environ | {"HF_HUB_OFFLINE": "1", "STANCE_MODELS_DIR": str(out)}
     command = [sys.executable, "-m", "service.cli", "train", str(ROOT / "seeds" / "quotes.csv")]
