@@ -19,8 +19,8 @@ and 20 s); cost grows at most linearly with rows. Exit code 1 when "after" misse
 Measured here (quiet 2-core machine, 2026-11-30, stop 22): 8,000 rows first run 57.2 s (before
 118.0 s), rerun after +5% 50.7 s (before 124.7 s), 2.1x and 2.5x faster; 10,001 rows peak RSS
 887 MiB. This machine's speed drifts by a third between hours (an hour later, from a clean
-clone: after 80.1 s / 66.9 s, before 147.2 s / 144.5 s), so compare the ratios. Where the time goes and the full table:
-docs/training.md.
+clone: after 80.1 s / 66.9 s, before 147.2 s / 144.5 s), so compare the ratios. Where the
+time goes and the full table: docs/training.md.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ Prints stance F_avg per target, their mean and sentiment macro-F1 (x100) per fol
 Measured here (2026-11-30, 2 folds, 2 epochs; stock → fine-tuned; mean stance F_avg of the two
 targets, sentiment macro-F1):
 - all 6 layers, --seed 0: fold 1 55.2 → 56.5, 66.6 → 68.3; fold 2 57.7 → 62.3, 66.3 → 68.7
+- all 6 layers, --seed 1: fold 1 55.2 → 66.3, 66.6 → 67.2; fold 2 57.7 → 59.6, 66.3 → 68.0
   (a first version of this script, differing only in the order of the batches: 55.2 → 63.6 and
   57.7 → 60.1; nato_spending alone 39.2 → 53.6 against 40.8 here: the order matters a lot);
 - top 2 layers: fold 1 55.2 → 52.2, fold 2 57.7 → 56.3: no gain.
