@@ -275,9 +275,8 @@ def test_ctrl_c_during_training_exits_130_and_leaves_no_bundle(tmp_path, wait_un
         stderr=subprocess.PIPE,
         text=True,
     )
-    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
     try:
-        wait_until(lambda: process.poll() is None and children.read_text().split(), timeout=120,
+        wait_until(lambda: process.poll() is None and children_of(process.pid), timeout=120,
                    what="the cross-validation workers")  # fmt: skip
         os.kill(process.pid, signal.SIGINT)
         _, stderr = process.communicate(timeout=60)
@@ -287,3 +286,16 @@ def test_ctrl_c_during_training_exits_130_and_leaves_no_bundle(tmp_path, wait_un
     assert process.returncode == 130, stderr
     assert "interrupted" in stderr and "Traceback" not in stderr
     assert not out.exists() or not any(out.iterdir())
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (Linux /proc; field 4 of /proc/N/stat)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text() if entry.name.isdigit() else ""
+        except OSError:  # the process ended meanwhile
+            continue
+        if stat and int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            children.append(int(entry.name))
+    return children
