@@ -261,6 +261,9 @@ def test_a_target_name_without_letters_or_digits_is_named_in_the_error(tmp_path)
     assert f"{path}:2, column 'target': target '🚀' has no letter or digit" in result.output
 
 
+@pytest.mark.skipif(
+    len(os.sched_getaffinity(0)) < 2, reason="one core: cross-validation starts no workers"
+)
 def test_ctrl_c_during_training_exits_130_and_leaves_no_bundle(tmp_path, wait_until):
     """A real `stance train` interrupted (SIGINT to the main process) once its cross-validation
     workers run: exit code 130 (128 + SIGINT), a one-line message, no partial bundle."""
