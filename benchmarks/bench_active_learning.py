@@ -104,7 +104,7 @@ def fit(rows: pd.DataFrame, vectors: dict, embedder, base: pd.DataFrame | None) 
 def dev_metrics(model: StanceModel, dev: pd.DataFrame, vectors: dict) -> tuple[float, float]:
     """Pooled stance F_avg and sentiment macro-F1 (x100) of `model` on the dev rows."""
     texts = dev["text"].unique().tolist()
-    batch = QuoteBatch(texts, np.stack([vectors[t] for t in texts]))
+    batch = QuoteBatch.looked_up(texts, vectors)
     scores = dict(zip(texts, model.score(texts, batch=batch), strict=True))
     stance = dev.assign(
         predicted=[
@@ -122,7 +122,7 @@ def choose(strategy, model, unlabeled: list[str], step: int, vectors: dict, rng,
     """The next `step` texts a strategy asks labels for."""
     if strategy == "random":
         return list(rng.choice(unlabeled, size=min(step, len(unlabeled)), replace=False))
-    batch = QuoteBatch(unlabeled, np.stack([vectors[t] for t in unlabeled]))
+    batch = QuoteBatch.looked_up(unlabeled, vectors)
     if strategy == "margin":
         uncertainty = margin_uncertainty(model.score(unlabeled, batch=batch), model.targets)
         return [unlabeled[i] for i in np.argsort(-uncertainty, kind="stable")[:step]]

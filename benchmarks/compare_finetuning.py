@@ -114,12 +114,12 @@ def scores(train: pd.DataFrame, test: pd.DataFrame, vectors: dict) -> list[float
     model = StanceModel().fit(LabeledQuotes(train.reset_index(drop=True), ["x"], "", {}), vectors)
     stance = test.copy()
     for target, rows in stance.groupby("target"):
-        batch = QuoteBatch(rows["text"].tolist(), np.stack([vectors[t] for t in rows["text"]]))
+        batch = QuoteBatch.looked_up(rows["text"].tolist(), vectors)
         best = model.predict_proba(batch, target).argmax(axis=1)
         stance.loc[rows.index, "predicted"] = np.asarray(STANCE_LABELS)[best]
     sentiment = test.dropna(subset=["sentiment"]).drop_duplicates("text").copy()
     texts = sentiment["text"].tolist()
-    batch = QuoteBatch(texts, np.stack([vectors[t] for t in texts]))
+    batch = QuoteBatch.looked_up(texts, vectors)
     sentiment["predicted"] = [s.sentiment.label for s in model.score(texts, [], batch)]
     metrics = report(stance, sentiment)
     return [100 * metrics["stance"][t]["f_avg"] for t in TARGETS] + [

@@ -27,19 +27,17 @@ from rich.table import Table
 
 from service.quiet import quiet_third_party
 
-# Not on a terminal (pipes, CI logs): wide enough that target names are never cut.
-# Redirected output is not wrapped (soft_wrap): a message stays on one line, for grep.
-console = Console(
-    highlight=False,
-    width=None if sys.stdout.isatty() else 120,
-    soft_wrap=not sys.stdout.isatty(),
-)
-errors = Console(
-    stderr=True,
-    highlight=False,
-    width=None if sys.stderr.isatty() else 120,
-    soft_wrap=not sys.stderr.isatty(),
-)
+
+def _console(stderr: bool = False) -> Console:
+    """A console for stdout or stderr. Not on a terminal (pipes, CI logs) it is 120 columns
+    wide, so that target names in tables are never cut, and messages are not wrapped
+    (soft_wrap), so that each stays on one line for grep."""
+    terminal = (sys.stderr if stderr else sys.stdout).isatty()
+    width = None if terminal else 120
+    return Console(stderr=stderr, highlight=False, width=width, soft_wrap=not terminal)
+
+
+console, errors = _console(), _console(stderr=True)
 
 
 class BadInput(click.ClickException):

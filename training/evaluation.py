@@ -213,18 +213,17 @@ def _fold(model, quotes, frame, train_index, test_index, vectors, spec, analyses
     fold_model = model.fit(train, {t: vectors[t] for t in used}, spec, analyses)
     test = frame.iloc[test_index]
 
-    def batch(texts: list[str]) -> QuoteBatch:
-        return QuoteBatch(texts, np.stack([vectors[t] for t in texts]))
-
     stance = {}
     for target, rows in test.groupby("target", sort=True):
         if target in fold_model.targets_:
-            probabilities = fold_model.predict_proba(batch(rows["text"].tolist()), target)
+            probabilities = fold_model.predict_proba(
+                QuoteBatch.looked_up(rows["text"].tolist(), vectors), target
+            )
             labels = np.asarray(STANCE_LABELS)[probabilities.argmax(axis=1)]
             stance.update(zip(rows.index, labels, strict=True))
     sentiment = {}
     if fold_model.has_sentiment:
         texts = test.dropna(subset=["sentiment"])["text"].unique().tolist()
-        scores = fold_model.score(texts, [], batch(texts)) if texts else []
+        scores = fold_model.score(texts, [], QuoteBatch.looked_up(texts, vectors)) if texts else []
         sentiment = {text: score.sentiment.label for text, score in zip(texts, scores, strict=True)}
     return stance, sentiment

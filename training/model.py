@@ -241,7 +241,7 @@ class StanceModel(BaseEstimator):
             key = frozenset(texts)
             if key not in features:
                 fitted = self._features()
-                batch = QuoteBatch(texts, np.stack([vectors[t] for t in texts]))
+                batch = QuoteBatch.looked_up(texts, vectors)
                 position = {text: row for row, text in enumerate(texts)}
                 features[key] = (fitted, position, fitted.fit_transform(batch, analyses=analyses))
             _, position, matrix = features[key]

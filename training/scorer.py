@@ -41,6 +41,12 @@ class QuoteBatch(NamedTuple):
     vectors: np.ndarray
     windows: dict[int, QuoteBatch] | None = None
 
+    @classmethod
+    def looked_up(cls, texts: list[str], vectors: dict[str, np.ndarray]) -> QuoteBatch:
+        """`texts` with their rows taken from `vectors` (text -> embedding, e.g. the result of
+        `Embedder.vectors`); KeyError for a text it lacks."""
+        return cls(list(texts), np.stack([vectors[text] for text in texts]))
+
 
 class StanceScorer:
     """Stance per target and sentiment of quotes, from a fitted model's heads."""
