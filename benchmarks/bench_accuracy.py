@@ -1,18 +1,21 @@
 """Accuracy benchmark: real news first, then seeds and TweetEval, measured in one run.
 
-    python benchmarks/bench_accuracy.py [--skip-tweeteval]
+    python benchmarks/bench_accuracy.py [--skip-tweeteval] [--fine-tuned]
 
 Prints, side by side:
 - real news (the 300-quote test split of seeds/news_quote_labels.csv, texts joined from
   ../shared/real-quotes; no recipe choice ever looked at it): stance F_avg per target, their
   mean, and sentiment macro-F1 of the committed default bundle (models/default), of the default
   bundle before issue 14 (stop 11, revision cf2a637: seed quotes only), and of an embedding +
-  logistic-regression baseline trained on the same data as the new default (seed quotes + the
-  real train split); VADER's sentiment on the same quotes;
+  logistic-regression baseline trained on the same data as the default (seed quotes + the real
+  train split); VADER's sentiment on the same quotes; with `--fine-tuned`, also the default's
+  data and recipe with the encoder fine-tuned (`stance train --fine-tune-encoder`, about 5
+  minutes more);
 - seed quotes (seeds/quotes.csv), 5-fold cross-validation grouped by quote: the recipe's F_avg
   per target and sentiment macro-F1 now, and as the stop-11 bundle's manifest recorded it;
 - TweetEval stance (../shared): `stance train train.csv` then `stance evaluate` on test.csv, the
-  official pooled F_avg next to the published leaderboard (issue 14 keeps it >= 71.3).
+  official pooled F_avg next to the published leaderboard (issue 14 keeps it >= 71.3); with
+  `--fine-tuned` also trained with the encoder fine-tuned.
 Sections whose data is absent say so and are skipped.
 """
 
@@ -48,23 +51,39 @@ BEFORE = "cf2a637"  # stop 11: the default bundle issue 14 measured (seed quotes
 TARGETS = ("nato_spending", "russia_rapprochement")
 
 
-def before_bundle(scratch: Path):
-    """The stop-11 default bundle, extracted from git (None in a clone without that history)."""
-    folder = scratch / "models" / "before"
+def bundle_at(revision: str, scratch: Path):
+    """The default bundle as committed at `revision`, extracted from git (None in a clone
+    without that history)."""
+    folder = scratch / "models" / revision
     folder.mkdir(parents=True)
-    for name in ("manifest.json", "model.joblib"):
+    listed = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-tree", "--name-only", f"{revision}:models/default"],
+        capture_output=True,
+        text=True,
+    )
+    if listed.returncode != 0:
+        print(f"(no bundle at {revision}: {listed.stderr.strip()})")
+        return None
+    for name in listed.stdout.split():
         shown = subprocess.run(
-            ["git", "-C", str(ROOT), "show", f"{BEFORE}:models/default/{name}"],
+            ["git", "-C", str(ROOT), "show", f"{revision}:models/default/{name}"],
             capture_output=True,
         )
-        if shown.returncode != 0:
-            print(f"(no stop-11 bundle: {shown.stderr.decode().strip()})")
-            return None
         (folder / name).write_bytes(shown.stdout)
-    return load_bundle("before", root=scratch / "models")
+    return load_bundle(revision, root=scratch / "models")
 
 
-def real_report(scratch: Path) -> None:
+def trained(files: list[Path], out: Path, name: str, *options: str) -> Path:
+    """A bundle trained by `stance train FILES --cv 0 OPTIONS` in its own process."""
+    subprocess.run(
+        [sys.executable, "-m", "service.cli", "train", *map(str, files), "--cv", "0",
+         "--out", str(out), "--name", name, "--force", *options],
+        cwd=ROOT, check=True, capture_output=True,
+    )  # fmt: skip
+    return out / name
+
+
+def real_report(scratch: Path, fine_tuned: bool) -> None:
     try:
         test = as_labeled_quotes(labeled_frame("test"))
         train = as_labeled_quotes(labeled_frame("train"), scratch / "real-train.csv")
@@ -77,9 +96,13 @@ def real_report(scratch: Path) -> None:
     )
     candidates = {
         "default (now)": load_bundle("default").model,
-        "default before (stop 11)": (before := before_bundle(scratch)) and before.model,
+        "default before (stop 11)": (before := bundle_at(BEFORE, scratch)) and before.model,
         "embedding + LR baseline": baseline,
     }
+    if fine_tuned:
+        files = [ROOT / "seeds" / "quotes.csv", scratch / "real-train.csv"]
+        path = trained(files, scratch / "fine-tuned", "default", "--fine-tune-encoder")
+        candidates["fine-tuned encoder"] = load_bundle(path.name, root=path.parent).model
     quotes = test.frame["text"].nunique()
     print(f"real news test split: {quotes} quotes ({len(train.frame)} train rows, "
           f"{len(seeds.frame)} seed rows)")  # fmt: skip
@@ -127,41 +150,42 @@ def vader_macro_f1(quotes) -> float:
     return f1_score(rows["sentiment"], [label(t) for t in rows["text"]], average="macro")
 
 
-def tweeteval_report(scratch: Path) -> None:
+def tweeteval_report(scratch: Path, fine_tuned: bool) -> None:
     data = SHARED / "benchmarks" / "tweeteval-stance"
     if not data.is_dir():
         print(f"TweetEval: {data} not present, skipped")
         return
-    stance = [sys.executable, "-m", "service.cli"]
     out = scratch / "tweeteval-models"
-    for name, files in (("train", ["train.csv"]), ("train+val", ["train.csv", "val.csv"])):
-        bundle = name.replace("+", "-")
-        subprocess.run(
-            [*stance, "train", *(str(data / f) for f in files), "--cv", "0", "--out", str(out),
-             "--name", bundle, "--force"],
-            cwd=ROOT, check=True, capture_output=True,
-        )  # fmt: skip
+    runs = [("train", ["train.csv"], ()), ("train+val", ["train.csv", "val.csv"], ())]
+    if fine_tuned:
+        runs.append(("train, fine-tuned encoder", ["train.csv"], ("--fine-tune-encoder",)))
+    for index, (name, files, options) in enumerate(runs):
+        bundle = trained([data / f for f in files], out, f"run-{index}", *options).name
         evaluated = subprocess.run(
-            [*stance, "evaluate", "--model", bundle, str(data / "test.csv"), "--json"],
+            [sys.executable, "-m", "service.cli", "evaluate", "--model", bundle,
+             str(data / "test.csv"), "--json"],
             cwd=ROOT, check=True, capture_output=True, text=True,
             env=os.environ | {"STANCE_MODELS_DIR": str(out)},
         )  # fmt: skip
         score = 100 * json.loads(evaluated.stdout)["stance"]["all"]["f_avg"]
         board = "  ".join(f"{k} {score - v:+.1f}" for k, v in LEADERBOARD.items())
-        print(f"TweetEval test pooled F_avg, stance train on {name:9s}: {score:.2f}  (vs {board})")
+        print(f"TweetEval test pooled F_avg, stance train on {name}: {score:.2f}  (vs {board})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-tweeteval", action="store_true")
     parser.add_argument("--quick", action="store_true", help="Same as --skip-tweeteval.")
+    parser.add_argument(
+        "--fine-tuned", action="store_true", help="Also train with the encoder fine-tuned."
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        real_report(scratch)
+        real_report(scratch, args.fine_tuned)
         seed_report()
         if not (args.skip_tweeteval or args.quick):
-            tweeteval_report(scratch)
+            tweeteval_report(scratch, args.fine_tuned)
 
 
 if __name__ == "__main__":

@@ -45,59 +45,20 @@ from training import StanceModel, read_labeled_csv  # noqa: E402
 from training.data import LabeledQuotes  # noqa: E402
 from training.embedding import resolve_model_path  # noqa: E402
 from training.evaluation import report  # noqa: E402
+from training.fine_tuning import fine_tune, quantised  # noqa: E402
 from training.real_quotes import PoolMissing, labeled_frame  # noqa: E402
 from training.scorer import QuoteBatch  # noqa: E402
-from training.scores import SENTIMENT_LABELS, STANCE_LABELS  # noqa: E402
+from training.scores import STANCE_LABELS  # noqa: E402
 
 TARGETS = ("nato_spending", "russia_rapprochement")
 COLUMNS = ["text", "target", "stance", "sentiment"]
-IGNORED = -100  # a quote without a label for a head (cross-entropy's ignore_index)
 
 
-def fine_tuned(frame: pd.DataFrame, layers: int, epochs: int, seed: int):
-    """all-MiniLM-L6-v2 with its top `layers` layers fitted to classify `frame`'s quotes."""
-    import torch
-    from sentence_transformers import SentenceTransformer
-
-    torch.manual_seed(seed)
-    model = SentenceTransformer(resolve_model_path(), device="cpu")
-    model.max_seq_length = 128
-    encoder = model[0].auto_model
-    for parameter in encoder.parameters():
-        parameter.requires_grad = False
-    for layer in encoder.encoder.layer[-layers:]:
-        for parameter in layer.parameters():
-            parameter.requires_grad = True
-    names = [*TARGETS, "sentiment"]
-    heads = torch.nn.ModuleDict({name: torch.nn.Linear(384, 3) for name in names})
-    trained = [p for p in encoder.parameters() if p.requires_grad] + list(heads.parameters())
-    optimizer = torch.optim.AdamW(trained, lr=5e-5)
-    labels: dict[str, dict[str, int]] = {}
-    for row in frame.itertuples():
-        quote = labels.setdefault(row.text, dict.fromkeys(names, IGNORED))
-        quote[row.target] = STANCE_LABELS.index(row.stance)
-        if isinstance(row.sentiment, str) and row.sentiment:
-            quote["sentiment"] = SENTIMENT_LABELS.index(row.sentiment)
-    quotes = sorted(labels)
-    order = random.Random(seed)
-    model.train()
-    for _ in range(epochs):
-        order.shuffle(quotes)
-        for start in range(0, len(quotes), 16):
-            batch = quotes[start : start + 16]
-            pooled = model(model.tokenize(batch))["sentence_embedding"]
-            pooled = torch.nn.functional.normalize(pooled, dim=1) * 10
-            loss = 0
-            for name, head in heads.items():
-                gold = torch.tensor([labels[text][name] for text in batch])
-                if (gold != IGNORED).any():
-                    loss = loss + torch.nn.functional.cross_entropy(
-                        head(pooled), gold, ignore_index=IGNORED
-                    )
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    model.eval()
+def fine_tuned(frame: pd.DataFrame, epochs: int, seed: int):
+    """all-MiniLM-L6-v2 fine-tuned on `frame` as `stance train --fine-tune-encoder` does
+    (`training.fine_tuning`), its weights rounded to the stored delta."""
+    model = fine_tune(resolve_model_path(), frame, epochs=epochs, seed=seed)
+    quantised(model, resolve_model_path())
     return model
 
 
@@ -129,7 +90,6 @@ def scores(train: pd.DataFrame, test: pd.DataFrame, vectors: dict) -> list[float
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--layers", type=int, default=6, help="top layers fine-tuned (1-6)")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--folds", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0, help="fine-tuning's random seed")
@@ -151,8 +111,8 @@ def main() -> None:
         started = time.perf_counter()
         train = pd.concat([seeds, real[fold_of != fold]], ignore_index=True)
         test = real[fold_of == fold]
-        tuned = embedded(fine_tuned(train, args.layers, args.epochs, args.seed), everything)
-        for name, vectors in (("stock", stock), (f"top {args.layers}, {args.epochs} ep", tuned)):
+        tuned = embedded(fine_tuned(train, args.epochs, args.seed), everything)
+        for name, vectors in (("stock", stock), (f"fine-tuned, {args.epochs} ep", tuned)):
             n, r, s = scores(train, test, vectors)
             print(f"{fold + 1:<6d}{name:26s}{n:7.1f}{r:8.1f}{(n + r) / 2:7.1f}{s:7.1f}")
         print(f"      ({time.perf_counter() - started:.0f} s)", flush=True)

@@ -43,7 +43,12 @@ _MODULES = {
         "EmbeddingError",
         "get_embedder",
     ),
-    "training.evaluation": ("cross_validate", "evaluate", "stance_metrics"),
+    "training.evaluation": (
+        "cross_validate",
+        "cross_validate_fine_tuned",
+        "evaluate",
+        "stance_metrics",
+    ),
     "training.language": (
         "UNSUPPORTED_LANGUAGE",
         "LanguageCheck",

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import platform
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from training.directories import staged_directory
-from training.embedding import Embedder, get_embedder
+from training.embedding import Embedder, FineTunedWeights, get_embedder
 from training.encoder_cache import PROBE, PROBE_TOLERANCE, probe_distance
 from training.heads import Heads, HeadsFormatError
 from training.scorer import StanceScorer
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 MODEL_FILE = "model.joblib"
 HEADS_FILE = "heads.npz"
+ENCODER_DELTA_FILE = "encoder-delta.npz"  # a fine-tuned encoder's weights delta
 MANIFEST_FILE = "manifest.json"
 DEFAULT_BUNDLE = "default"
 TARGET_DESCRIPTIONS = {
@@ -105,10 +107,15 @@ def write_bundle(
     final = out_dir / name
     if final.exists() and not replace:
         raise BundleError(f"{final} exists; choose another --name or pass --force to replace it")
+    fine_tuned = model._embedder().fine_tuned
     with staged_directory(final) as staging:
         joblib.dump(model, staging / MODEL_FILE, compress=3)
         model.scorer().heads.save(staging / HEADS_FILE)
-        digests = {f: sha256_file(staging / f) for f in (MODEL_FILE, HEADS_FILE)}
+        files = [MODEL_FILE, HEADS_FILE]
+        if fine_tuned is not None:
+            shutil.copyfile(fine_tuned.delta, staging / ENCODER_DELTA_FILE)
+            files.append(ENCODER_DELTA_FILE)
+        digests = {f: sha256_file(staging / f) for f in files}
         manifest = _manifest(model, quotes, metrics, name, created, digests)
         (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
         write_card(staging, manifest)
@@ -141,7 +148,8 @@ def _manifest(model, quotes, metrics, name, created, digests: dict[str, str]) ->
                 "vectors": model._embedder().reference_probe.round(6).tolist(),
                 "tolerance": PROBE_TOLERANCE,
             },
-        },
+        }
+        | _fine_tuning(digests),
         "recipe": {
             k: list(v) if isinstance(v, tuple) else v
             for k, v in model.get_params().items()
@@ -159,6 +167,27 @@ def _manifest(model, quotes, metrics, name, created, digests: dict[str, str]) ->
         | {package: _version(package) for package in _VERSIONED},
         "model_sha256": digests[MODEL_FILE],
         "heads_sha256": digests[HEADS_FILE],
+    }
+
+
+def _fine_tuning(digests: dict[str, str]) -> dict:
+    """The manifest's record of a fine-tuned encoder (`training.fine_tuning`), else nothing."""
+    if ENCODER_DELTA_FILE not in digests:
+        return {}
+    from training import fine_tuning
+
+    recipe = {
+        "epochs": fine_tuning.EPOCHS,
+        "learning_rate": fine_tuning.LEARNING_RATE,
+        "batch_size": fine_tuning.BATCH_SIZE,
+        "max_tokens": fine_tuning.MAX_TOKENS,
+    }
+    return {
+        "fine_tuned": {
+            "file": ENCODER_DELTA_FILE,
+            "sha256": digests[ENCODER_DELTA_FILE],
+            "recipe": recipe,
+        }
     }
 
 
@@ -213,11 +242,23 @@ def load_bundle(
         heads = _read_heads(path / HEADS_FILE, manifest["heads_sha256"])
     else:
         heads = Heads.from_model(_unpickle(path / MODEL_FILE, manifest.get("model_sha256")))
-    embedder = embedder or get_embedder(manifest["embedding"]["name"])
+    embedder = embedder or get_embedder(
+        manifest["embedding"]["name"], fine_tuned=_fine_tuned_weights(path, manifest)
+    )
     _check_embedding(manifest, embedder, path)
     model = StanceScorer(heads, embedder)
     _check_scores(model, path)
     return Bundle(path=path, manifest=manifest, model=model)
+
+
+def _fine_tuned_weights(path: Path, manifest: dict) -> FineTunedWeights | None:
+    """The bundle's verified encoder weights delta, if its encoder was fine-tuned."""
+    recorded = manifest["embedding"].get("fine_tuned")
+    if not recorded:
+        return None
+    delta = path / recorded["file"]
+    _verified_file(delta, recorded["sha256"])
+    return FineTunedWeights(delta, recorded["sha256"])
 
 
 def load_estimator(bundle: Bundle) -> StanceModel:

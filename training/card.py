@@ -10,6 +10,18 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 
+def _fine_tuning(manifest: dict) -> list[str]:
+    tuned = manifest["embedding"].get("fine_tuned")
+    if not tuned:
+        return []
+    recipe = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in tuned["recipe"].items())
+    return [
+        "",
+        f"The encoder was fine-tuned on the training quotes ({recipe}); its changed weights are "
+        f"`{tuned['file']}` (SHA-256 `{tuned['sha256'][:16]}…`).",
+    ]
+
+
 def write_card(directory: Path, manifest: dict) -> None:
     """Write card.md and one confusion-matrix PNG per evaluated head into `directory`."""
     metrics = manifest.get("metrics") or {}
@@ -21,6 +33,7 @@ def write_card(directory: Path, manifest: dict) -> None:
         f"`{manifest['embedding']['fingerprint']}`), heads: logistic regression over the embedding "
         "fused with word and character n-gram TF-IDF, calibrated "
         f"({manifest['recipe'].get('calibration')}).",
+        *_fine_tuning(manifest),
         "",
         "## Data",
         "",

@@ -13,6 +13,7 @@ import logging
 import os
 from dataclasses import dataclass
 from functools import cache, cached_property
+from pathlib import Path
 
 import numpy as np
 
@@ -20,6 +21,7 @@ from training.embedding_cache import EmbeddingCache, cache_enabled
 from training.encoder_cache import (
     PROBE,
     CachedEncoder,
+    cache_dir,
     fingerprint,
     load_encoder,
     load_sentence_transformer,
@@ -59,25 +61,43 @@ def resolve_model_path(name: str | None = None) -> str:
     return name
 
 
+@dataclass(frozen=True)
+class FineTunedWeights:
+    """The weights delta (`training.fine_tuning.WeightsDelta`) that turns the named model into a
+    fine-tuned one: its file and SHA-256 (verified by whoever hands it over)."""
+
+    delta: Path
+    sha256: str
+
+
 class Embedder:
     """Encodes texts into L2-normalised float32 vectors with a sentence-transformers model.
 
     `encoder` names the scoring encoder (`training.encoders.ENCODERS`; default $STANCE_ENCODER,
-    else auto). The scoring encoder and the reference are each loaded on first use; scoring with
-    the default encoder never loads the reference (nor PyTorch).
+    else auto). `fine_tuned` adds a weights delta to the named model (the model directory is
+    then built once in the cache, `training.fine_tuning.materialise`). The scoring encoder and
+    the reference are each loaded on first use; scoring with the default encoder never loads
+    the reference (nor PyTorch).
     """
 
-    def __init__(self, name: str | None = None, batch_size: int = 64, encoder: str | None = None):
+    def __init__(
+        self,
+        name: str | None = None,
+        batch_size: int = 64,
+        encoder: str | None = None,
+        fine_tuned: FineTunedWeights | None = None,
+    ):
         self.name = name or os.environ.get("STANCE_EMBEDDING_MODEL") or DEFAULT_EMBEDDING_MODEL
         self.batch_size = batch_size
         self.requested_encoder = requested_encoder(encoder)
+        self.fine_tuned = fine_tuned
 
     def __deepcopy__(self, memo) -> Embedder:
         return self  # a handle on a loaded model: estimator clones share it
 
     def with_encoder(self, encoder: str) -> Embedder:
         """An embedder on the same model with another scoring encoder (loaded parts shared)."""
-        other = Embedder(self.name, self.batch_size, encoder)
+        other = Embedder(self.name, self.batch_size, encoder, self.fine_tuned)
         for shared in ("_model", "_converted"):
             if shared in self.__dict__:
                 other.__dict__[shared] = self.__dict__[shared]
@@ -86,9 +106,20 @@ class Embedder:
     @cached_property
     def _path(self) -> str:
         try:
-            return resolve_model_path(self.name)
+            base = resolve_model_path(self.name)
         except ImportError as error:
             raise EmbeddingError(f"cannot find embedding model {self.name!r}: {error}") from error
+        if self.fine_tuned is None:
+            return base
+        from training.fine_tuning import FineTuningError, materialise
+
+        try:
+            return str(materialise(base, self.fine_tuned, cache_dir()))
+        except (OSError, FineTuningError) as error:
+            raise EmbeddingError(
+                f"cannot build the fine-tuned encoder ({self.name!r} plus "
+                f"{self.fine_tuned.delta}): {error}"
+            ) from error
 
     @cached_property
     def _model(self):
@@ -237,12 +268,15 @@ class Embedder:
         return self._cache
 
 
-def get_embedder(name: str | None = None, encoder: str | None = None) -> Embedder:
-    """One shared embedder per model name, encoder and process (loading takes seconds)."""
+def get_embedder(
+    name: str | None = None, encoder: str | None = None, fine_tuned: FineTunedWeights | None = None
+) -> Embedder:
+    """One shared embedder per model name, encoder, fine-tuned weights and process (loading
+    takes seconds)."""
     resolved = name or os.environ.get("STANCE_EMBEDDING_MODEL") or DEFAULT_EMBEDDING_MODEL
-    return _shared_embedder(resolved, requested_encoder(encoder))
+    return _shared_embedder(resolved, requested_encoder(encoder), fine_tuned)
 
 
 @cache
-def _shared_embedder(name: str, encoder: str) -> Embedder:
-    return Embedder(name, encoder=encoder)
+def _shared_embedder(name: str, encoder: str, fine_tuned: FineTunedWeights | None) -> Embedder:
+    return Embedder(name, encoder=encoder, fine_tuned=fine_tuned)

@@ -127,7 +127,7 @@ def load_encoder(model_path: Path, threads: int, reference_model=None) -> Cached
         root.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise EncoderCacheError(f"cannot create the encoder cache {root}: {error}") from error
-    with _locked(root / f"{key}.lock"):
+    with locked(root / f"{key}.lock"):
         cached = _verified(entry, key, threads)  # another process may have built it meanwhile
         if cached is not None:
             return cached
@@ -160,7 +160,7 @@ def _verified(entry: Path, key: str, threads: int) -> CachedEncoder | None:
 
 
 @contextmanager
-def _locked(path: Path):
+def locked(path: Path):
     with open(path, "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

@@ -119,6 +119,91 @@ def cross_validate(
     same pool, started first (the largest), so no core waits for the last fold and then for the
     final fit. `progress(done, total)` is called as tasks finish.
     """
+    frame, splits = fold_splits(model, quotes, folds, seed)
+    workers = _start_workers(model.n_jobs)
+    if vectors is None:
+        vectors = model._embedder().vectors(frame["text"].unique().tolist())
+    spec = model._embedder().scoring_spec
+    # Every text analysed into n-grams once, here, instead of once per fold and final fit.
+    analyses = model.ngram_analyses(frame["text"].unique().tolist())
+    single = clone(model).set_params(embedder=None, n_jobs=1)
+    jobs = [delayed(_refit)(single, quotes, vectors, spec, analyses)] if refit else []
+    jobs += [
+        delayed(_fold)(single, quotes, frame, train_index, test_index, vectors, spec, analyses)
+        for train_index, test_index in splits
+    ]
+    predictions = []
+    workers.join()
+    parallel = Parallel(n_jobs=model.n_jobs, return_as="generator_unordered")
+    for done, outcome in enumerate(parallel(jobs), start=1):
+        if isinstance(outcome, StanceModel):
+            learned = {k: v for k, v in vars(outcome).items() if k.endswith("_")}
+            vars(model).update(learned)
+            vars(model).pop("_scorer", None)
+        else:
+            predictions.append(outcome)
+        if progress is not None:
+            progress(done, len(jobs))
+    return _folds_report(quotes, frame, predictions) | {"folds": folds, "seed": seed}
+
+
+def cross_validate_fine_tuned(
+    model: StanceModel, quotes: LabeledQuotes, folds: int = 5, seed: int = 0, *, progress=None
+) -> dict:
+    """K-fold metrics of the recipe with a fine-tuned encoder (`stance train
+    --fine-tune-encoder`), honestly: in each fold the encoder is fine-tuned on the training
+    part alone (`training.fine_tuning.fine_tune`, weights rounded as the stored delta), embeds
+    the fold's quotes (the float32 reference, batched: the final model embeds through the
+    scoring encoder instead, within the probe tolerance of it), and `model`'s recipe is fitted on
+    those embeddings and scores the held-out part. Folds run one after another (fine-tuning uses
+    every core); `progress(done, total)` counts fine-tuning steps. `model` is not fitted.
+    """
+    from training.embedding import EmbeddingSpec, resolve_model_path
+    from training.fine_tuning import fine_tune, quantised, training_steps
+
+    frame, splits = fold_splits(model, quotes, folds, seed)
+    base = resolve_model_path(model._embedder().name)
+    texts = frame["text"].unique().tolist()
+    analyses = model.ngram_analyses(texts)
+    single = clone(model).set_params(embedder=None, n_jobs=1)
+    total = sum(training_steps(frame["text"].iloc[t].nunique()) for t, _ in splits)
+    predictions, finished = [], 0
+    for train_index, test_index in splits:
+
+        def step(done: int, _: int, before: int = finished) -> None:
+            if progress is not None:
+                progress(before + done, total)
+
+        tuned = fine_tune(base, frame.iloc[train_index], seed=seed, progress=step)
+        quantised(tuned, base)
+        finished += training_steps(frame["text"].iloc[train_index].nunique())
+        vectors = dict(zip(texts, _reference_vectors(tuned, texts), strict=True))
+        spec = EmbeddingSpec(model._embedder().name, len(vectors[texts[0]]), "fine-tuned fold")
+        fold = _fold(single, quotes, frame, train_index, test_index, vectors, spec, analyses)
+        predictions.append(fold)
+    return _folds_report(quotes, frame, predictions) | {
+        "folds": folds,
+        "seed": seed,
+        "fine_tuned_encoder": True,
+    }
+
+
+def _reference_vectors(model, texts: list[str]) -> np.ndarray:
+    """Unit-length float32 embeddings of `texts` by a sentence-transformers model."""
+    vectors = model.encode(
+        texts,
+        batch_size=64,
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        show_progress_bar=False,
+    )
+    return vectors.astype(np.float32, copy=False)
+
+
+def fold_splits(model: StanceModel, quotes: LabeledQuotes, folds: int, seed: int):
+    """(rows renumbered from 0, [(train indices, test indices)] per fold): stratified by target
+    and stance, grouped by quote. Raises TooFewExamples when the data cannot fill `folds` folds
+    or a fold's training part is too thin for `model`."""
     frame = quotes.frame.reset_index(drop=True)
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     strata = frame["target"] + "/" + frame["stance"]
@@ -142,41 +227,20 @@ def cross_validate(
             f"part, 0 skips cross-validation), fold {fold}'s training part: "
         )
         model.check_class_counts(train, where)
-    workers = _start_workers(model.n_jobs)
-    if vectors is None:
-        vectors = model._embedder().vectors(frame["text"].unique().tolist())
-    spec = model._embedder().scoring_spec
-    # Every text analysed into n-grams once, here, instead of once per fold and final fit.
-    analyses = model.ngram_analyses(frame["text"].unique().tolist())
-    single = clone(model).set_params(embedder=None, n_jobs=1)
-    jobs = [delayed(_refit)(single, quotes, vectors, spec, analyses)] if refit else []
-    jobs += [
-        delayed(_fold)(single, quotes, frame, train_index, test_index, vectors, spec, analyses)
-        for train_index, test_index in splits
-    ]
+    return frame, splits
+
+
+def _folds_report(quotes: LabeledQuotes, frame: pd.DataFrame, predictions: list) -> dict:
+    """`report` of the held-out predictions of every fold ((stance by row, sentiment by text))."""
     predicted = pd.Series(index=frame.index, dtype=object)
     sentiment_predicted: dict[str, str] = {}
-    workers.join()
-    parallel = Parallel(n_jobs=model.n_jobs, return_as="generator_unordered")
-    for done, outcome in enumerate(parallel(jobs), start=1):
-        if isinstance(outcome, StanceModel):
-            learned = {k: v for k, v in vars(outcome).items() if k.endswith("_")}
-            vars(model).update(learned)
-            vars(model).pop("_scorer", None)
-        else:
-            stance, sentiment_labels = outcome
-            for index, label in stance.items():
-                predicted[index] = label
-            sentiment_predicted.update(sentiment_labels)
-        if progress is not None:
-            progress(done, len(jobs))
-    frame = frame.assign(predicted=predicted)
+    for stance, sentiment_labels in predictions:
+        for index, label in stance.items():
+            predicted[index] = label
+        sentiment_predicted.update(sentiment_labels)
     sentiment = quotes.sentiment_rows()
     sentiment = sentiment.assign(predicted=sentiment["text"].map(sentiment_predicted))
-    result = report(frame, sentiment if len(sentiment) else None)
-    result["folds"] = folds
-    result["seed"] = seed
-    return result
+    return report(frame.assign(predicted=predicted), sentiment if len(sentiment) else None)
 
 
 def _start_workers(n_jobs: int) -> threading.Thread:

@@ -134,7 +134,9 @@ class StanceModel(BaseEstimator):
         self.n_jobs = n_jobs
 
     def __getstate__(self):
-        state = super().__getstate__()
+        # A copy: scikit-learn may hand back the instance's own __dict__, and pickling must not
+        # take the embedder away from the model being pickled.
+        state = dict(super().__getstate__())
         state["embedder"] = None
         state.pop("_scorer", None)  # derived from the heads, rebuilt on first use
         return state
