@@ -6,7 +6,8 @@ Prints, side by side:
 - real news (the 300-quote test split of seeds/news_quote_labels.csv, texts joined from
   ../shared/real-quotes; no recipe choice ever looked at it): stance F_avg per target, their
   mean, and sentiment macro-F1 of the committed default bundle (models/default), of the default
-  bundle before issue 14 (stop 11, revision cf2a637: seed quotes only), and of an embedding +
+  at stop 22 (revision 2face03: before the synthetic-e seed quotes), of the default bundle
+  before issue 14 (stop 11, revision cf2a637: seed quotes only), and of an embedding +
   logistic-regression baseline trained on the same data as the default (seed quotes + the real
   train split); VADER's sentiment on the same quotes; with `--fine-tuned`, also the default's
   data and recipe with the encoder fine-tuned (`stance train --fine-tune-encoder`, about 5
@@ -48,6 +49,7 @@ SHARED = Path(os.environ.get("SHARED") or ROOT.parent / "shared")
 LEADERBOARD = {"TimeLMs-2021": 72.9, "BERTweet": 71.2, "RoBERTa-Base": 68.0, "SVM": 67.3}
 EMBEDDING_ONLY = {"word_ngrams": None, "char_ngrams": None, "calibration": None}
 BEFORE = "cf2a637"  # stop 11: the default bundle issue 14 measured (seed quotes only)
+PREVIOUS = "2face03"  # stop 22: the default before the synthetic-e seed quotes
 TARGETS = ("nato_spending", "russia_rapprochement")
 
 
@@ -96,6 +98,7 @@ def real_report(scratch: Path, fine_tuned: bool) -> None:
     )
     candidates = {
         "default (now)": load_bundle("default").model,
+        "default, stop 22": (previous := bundle_at(PREVIOUS, scratch)) and previous.model,
         "default before (stop 11)": (before := bundle_at(BEFORE, scratch)) and before.model,
         "embedding + LR baseline": baseline,
     }

@@ -34,21 +34,23 @@ from training.real_quotes import PoolMissing, as_labeled_quotes, labeled_frame  
 TARGETS = ("nato_spending", "russia_rapprochement")
 FOLDS = 5
 COLUMNS = ["text", "target", "stance", "sentiment", "file", "line"]
-# name: (StanceModel parameters, training data: seed quotes?, copies of each real row)
+SEEDS = ("quotes.csv",)
+# name: (StanceModel parameters, synthetic training files in seeds/, copies of each real row)
 CANDIDATES = {
-    "synthetic + real": ({}, True, 1),
-    "synthetic only": ({}, True, 0),
-    "real only": ({}, False, 1),
-    "real rows weighted x2": ({}, True, 2),
-    "C = 2": ({"C": 2.0}, True, 1),
-    "sigmoid calibration": ({"calibration": "sigmoid"}, True, 1),
-    "no calibration": ({"calibration": None}, True, 1),
-    "embedding weight 2": ({"embedding_weight": 2.0}, True, 1),
-    "no character n-grams": ({"char_ngrams": None}, True, 1),
-    "no word n-grams": ({"word_ngrams": None}, True, 1),
+    "synthetic + real": ({}, SEEDS, 1),
+    "synthetic only": ({}, SEEDS, 0),
+    "real only": ({}, (), 1),
+    "real rows weighted x2": ({}, SEEDS, 2),
+    "+ implied-position quotes": ({}, (*SEEDS, "implied_positions.csv"), 1),
+    "C = 2": ({"C": 2.0}, SEEDS, 1),
+    "sigmoid calibration": ({"calibration": "sigmoid"}, SEEDS, 1),
+    "no calibration": ({"calibration": None}, SEEDS, 1),
+    "embedding weight 2": ({"embedding_weight": 2.0}, SEEDS, 1),
+    "no character n-grams": ({"char_ngrams": None}, SEEDS, 1),
+    "no word n-grams": ({"word_ngrams": None}, SEEDS, 1),
     "embedding only, uncalibrated LR": (
         {"word_ngrams": None, "char_ngrams": None, "calibration": None},
-        True,
+        SEEDS,
         1,
     ),
 }
@@ -56,7 +58,7 @@ CANDIDATES = {
 
 def scores(params, seeds, copies, train, test, vectors) -> list[float]:
     """[F_avg nato_spending, F_avg russia_rapprochement, sentiment macro-F1] x100 on `test`."""
-    frames = [seeds.frame[COLUMNS]] if seeds is not None else []
+    frames = [frame[COLUMNS] for frame in seeds]
     frames += [as_labeled_quotes(train).frame] * copies
     data = LabeledQuotes(pd.concat(frames, ignore_index=True), ["x"], "", {})
     model = StanceModel(embedder=get_embedder(), **params).fit(data, vectors)
@@ -76,8 +78,12 @@ def main(names: list[str]) -> None:
         sys.exit(f"unknown candidates {sorted(unknown)}; choose from {list(CANDIDATES)}")
     base = "synthetic + real"
     names = [base, *(n for n in CANDIDATES if n != base and (not names or n in names))]
-    seeds = read_labeled_csv([ROOT / "seeds" / "quotes.csv"])
-    vectors = get_embedder().vectors(sorted(set(seeds.frame["text"]) | set(real["text"])))
+    files = sorted({name for _, synthetic, _ in CANDIDATES.values() for name in synthetic})
+    seeds = {
+        name: read_labeled_csv([ROOT / "seeds" / name], require_min=False).frame for name in files
+    }
+    texts = set(real["text"]).union(*(frame["text"] for frame in seeds.values()))
+    vectors = get_embedder().vectors(sorted(texts))
     ids = np.array(sorted(real["id"].unique()))
     np.random.RandomState(0).shuffle(ids)
     fold_of = real["id"].map({quote: i % FOLDS for i, quote in enumerate(ids)})
@@ -87,9 +93,8 @@ def main(names: list[str]) -> None:
         train, test = real[fold_of != fold], real[fold_of == fold]
         for name in names:
             params, synthetic, copies = CANDIDATES[name]
-            results[name].append(
-                scores(params, seeds if synthetic else None, copies, train, test, vectors)
-            )
+            chosen = [seeds[file] for file in synthetic]
+            results[name].append(scores(params, chosen, copies, train, test, vectors))
         print(f"fold {fold + 1}/{FOLDS} ({time.perf_counter() - started:.0f} s)", flush=True)
     base = np.array(results["synthetic + real"])
     print(f"{'candidate':34s}{'nato':>7s}{'russia':>8s}{'mean':>7s}{'sent':>7s}"
