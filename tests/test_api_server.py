@@ -163,13 +163,16 @@ def test_gunicorn_scores_reloads_and_stops_gracefully(server, models, wait_until
     assert status == 200 and len(body["quotes"]) == 300
 
 
-def test_gunicorn_refuses_to_start_on_a_tampered_bundle(models, tmp_path, free_port):
+@pytest.mark.parametrize("bundle", ["default", "missing"])
+def test_serve_refuses_a_tampered_or_missing_bundle_with_one_message_and_exit_2(
+    models, tmp_path, free_port, bundle
+):
     with open(models / "default" / "heads.npz", "r+b") as stream:
         stream.seek(64)
         stream.write(b"tampered!")
     env = os.environ | {"STANCE_MODELS_DIR": str(models), "HF_HUB_OFFLINE": "1"}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    command = [sys.executable, "-m", "service.cli", "serve", "--workers", "1"]
+    command = [sys.executable, "-m", "service.cli", "serve", "--workers", "1", "--model", bundle]
     result = subprocess.run(
         [*command, "--bind", f"127.0.0.1:{free_port()}"],
         env=env,
@@ -178,8 +181,10 @@ def test_gunicorn_refuses_to_start_on_a_tampered_bundle(models, tmp_path, free_p
         text=True,
         timeout=120,
     )
-    assert result.returncode != 0
-    assert "does not match its manifest" in result.stderr
+    assert result.returncode == 2, result.stderr
+    expected = "does not match its manifest" if bundle == "default" else "no bundle at"
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1
 
 
 def test_workers_get_disjoint_even_shares_of_the_cores():

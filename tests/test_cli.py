@@ -129,7 +129,7 @@ def test_models_lists_bundles_with_their_metrics(models):
     root, _ = models
     result = run(["models"], root)
     assert result.exit_code == 0
-    assert "small" in result.output
+    assert "small" in result.output and "stock" in result.output
 
 
 def test_internal_failure_exits_1(models, tmp_path):

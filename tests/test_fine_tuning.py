@@ -137,3 +137,5 @@ def test_stance_encoder_builds_the_bundles_fine_tuned_encoder_too(fine_tuned_bun
     entries = [line for line in result.stdout.splitlines() if line.startswith("entry: ")]
     assert len(entries) == 2 and entries[0] != entries[1]
     assert "fine-tuned by" in result.stdout
+    listed = stance("models", models=fine_tuned_bundle.parent).stdout
+    assert "tuned" in listed and "fine-tuned" in listed

@@ -261,6 +261,21 @@ def _fine_tuned_weights(path: Path, manifest: dict) -> FineTunedWeights | None:
     return FineTunedWeights(delta, recorded["sha256"])
 
 
+def check_bundle(name_or_path: str | Path | None = None, *, root: Path | None = None) -> Path:
+    """The bundle's directory, after checking that it lies in the models directory and that the
+    files loading reads match the manifest's SHA-256 — without loading the encoder or the heads
+    (what `stance serve` checks before it starts workers). Raises BundleError like load_bundle.
+    """
+    path = resolve_bundle(name_or_path, root)
+    manifest = read_manifest(path)
+    if manifest.get("heads_sha256"):
+        _verified_file(path / HEADS_FILE, manifest["heads_sha256"])
+    else:
+        _verified_file(path / MODEL_FILE, manifest.get("model_sha256"))
+    _fine_tuned_weights(path, manifest)
+    return path
+
+
 def load_estimator(bundle: Bundle) -> StanceModel:
     """The bundle's fitted scikit-learn model (unpickled after its SHA-256 check)."""
     model = _unpickle(bundle.path / MODEL_FILE, bundle.manifest.get("model_sha256"))

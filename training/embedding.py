@@ -115,7 +115,13 @@ class Embedder:
 
         try:
             return str(materialise(base, self.fine_tuned, cache_dir()))
-        except (OSError, FineTuningError) as error:
+        except OSError as error:
+            raise EmbeddingError(
+                f"cannot build the fine-tuned encoder ({self.name!r} plus "
+                f"{self.fine_tuned.delta}) in the cache: {error}; set STANCE_CACHE_DIR to a "
+                "writable directory"
+            ) from error
+        except FineTuningError as error:
             raise EmbeddingError(
                 f"cannot build the fine-tuned encoder ({self.name!r} plus "
                 f"{self.fine_tuned.delta}): {error}"
@@ -128,7 +134,8 @@ class Embedder:
             return load_sentence_transformer(self._path)
         except (OSError, ValueError) as error:
             raise EmbeddingError(
-                f"cannot load embedding model {self.name!r} from {self._path}: {error}. "
+                f"cannot load embedding model {self.name!r} from {self._path}: "
+                f"{str(error).rstrip('.')}. "
                 "Give a local sentence-transformers directory with --embedding-model "
                 "or STANCE_EMBEDDING_MODEL."
             ) from error

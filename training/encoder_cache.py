@@ -172,7 +172,7 @@ def locked(path: Path):
 def _build(model_path: Path, entry: Path, key: str, reference_model) -> None:
     """Convert the model into a temporary directory, then rename it into place."""
     print(
-        f"Converting the sentence encoder {model_path.name} for OpenVINO into {entry} "
+        f"Converting the sentence encoder {model_path} for OpenVINO into {entry} "
         "(once per model and OpenVINO version; about half a minute)…",
         file=sys.stderr,
         flush=True,

@@ -224,6 +224,8 @@ def fine_tuned_embedder(
     stored in the cache (`store`); same scoring encoder. Raises FineTuningError when the model
     directory has no weights file to fine-tune."""
     base = resolve_model_path(embedder.name)
+    if not Path(base).is_dir():
+        raise FineTuningError(f"embedding model {base} is not a directory: nothing to fine-tune")
     if not (Path(base) / WEIGHTS_FILE).is_file():
         raise FineTuningError(f"{base} has no {WEIGHTS_FILE}: only such models can be fine-tuned")
     tuned = fine_tune(base, frame, seed=seed, progress=progress)

@@ -89,6 +89,11 @@ def serve(
     host, _, port = bind.rpartition(":")
     if not host or not port.isdigit():
         raise click.BadParameter(f"expected host:port, got {bind!r}", param_hint="--bind")
+    from training.bundle import check_bundle
+
+    # A missing or modified bundle is the user's to fix: one message and exit 2 here, not a
+    # traceback from every worker that fails to boot.
+    check_bundle(config.model, root=config.models_dir)
     if dev:
         if config.encoder_threads is None:
             config = replace(config, encoder_threads=encoder_threads_per_worker(1))
