@@ -139,3 +139,16 @@ def test_stance_encoder_builds_the_bundles_fine_tuned_encoder_too(fine_tuned_bun
     assert "fine-tuned by" in result.stdout
     listed = stance("models", models=fine_tuned_bundle.parent).stdout
     assert "tuned" in listed and "fine-tuned" in listed
+
+
+@pytest.mark.parametrize("kind", ["missing", "empty"])
+def test_fine_tuning_a_directory_that_is_no_model_exits_2_naming_it(tmp_path, small_seed_csv, kind):
+    directory = tmp_path / "not-a-model"
+    if kind == "empty":
+        directory.mkdir()
+    args = ["train", str(small_seed_csv), "--fine-tune-encoder", "--cv", "0"]
+    result = stance(*args, "--embedding-model", directory, models=tmp_path / "models")
+    assert result.returncode == 2, result.stderr
+    expected = "is not a directory" if kind == "missing" else "has no model.safetensors"
+    assert str(directory) in result.stderr and expected in result.stderr
+    assert "Traceback" not in result.stderr

@@ -13,11 +13,12 @@ encoder's embeddings, as on the stock encoder's.
 
 A fine-tuned encoder is kept as `WeightsDelta`: the changed tensors minus the stock ones,
 matrices as int8 with a float32 scale per row (symmetric, round to nearest), vectors in float32:
-10.7 MB for MiniLM-L6's six layers instead of 43 MB of float32 weights. The fine-tuned model is
-always the stock model plus the dequantised delta, in training and in scoring alike, so the
-heads are fitted on exactly the encoder that scores. `materialise` writes it as a
-sentence-transformers directory in the cache (`$STANCE_CACHE_DIR/fine-tuned/<sha>`), which the
-scoring path converts to OpenVINO and verifies like any other model directory.
+10 MB (compressed) for MiniLM-L6's six layers instead of 43 MB of float32 weights. The
+fine-tuned model is always the stock model plus the dequantised delta, in training and in
+scoring alike, so the heads are fitted on exactly the encoder that scores. `materialise`
+writes it as a sentence-transformers directory in the cache (`$STANCE_CACHE_DIR/fine-tuned/
+<sha>`), which the scoring path converts to OpenVINO and verifies like any other model
+directory.
 """
 
 from __future__ import annotations
@@ -75,8 +76,10 @@ def fine_tune(
     `frame`: one row per (quote, target) with columns text, target, stance and sentiment (empty
     or NaN when absent). Returns the fitted SentenceTransformer in eval mode (PyTorch, CPU).
     `seed` fixes the classification layers' initial weights and the order of the batches;
-    `progress(done, total)` is called after each optimiser step.
+    `progress(done, total)` is called after each optimiser step. Raises FineTuningError when
+    `base_path` is not a model directory with a weights file.
     """
+    stock_weights(base_path)  # a clear error, not one from deep inside the loading
     import torch
 
     from training.encoder_cache import load_sentence_transformer
@@ -221,16 +224,25 @@ def fine_tuned_embedder(
     embedder: Embedder, frame: pd.DataFrame, *, seed: int = 0, progress=None
 ) -> Embedder:
     """An embedder of `embedder`'s model fine-tuned on `frame` (`fine_tune`), its weights delta
-    stored in the cache (`store`); same scoring encoder. Raises FineTuningError when the model
-    directory has no weights file to fine-tune."""
+    stored in the cache (`store`); same scoring encoder."""
     base = resolve_model_path(embedder.name)
-    if not Path(base).is_dir():
-        raise FineTuningError(f"embedding model {base} is not a directory: nothing to fine-tune")
-    if not (Path(base) / WEIGHTS_FILE).is_file():
-        raise FineTuningError(f"{base} has no {WEIGHTS_FILE}: only such models can be fine-tuned")
     tuned = fine_tune(base, frame, seed=seed, progress=progress)
     weights = store(quantised(tuned, base), base, cache_dir())
     return get_embedder(embedder.name, embedder.requested_encoder, weights)
+
+
+def stock_weights(base_path: str | Path) -> Path:
+    """The weights file of the model directory `base_path`; FineTuningError when there is none."""
+    if not Path(base_path).is_dir():
+        raise FineTuningError(
+            f"embedding model {base_path} is not a directory: nothing to fine-tune"
+        )
+    path = Path(base_path) / WEIGHTS_FILE
+    if not path.is_file():
+        raise FineTuningError(
+            f"{base_path} has no {WEIGHTS_FILE}: only such models can be fine-tuned"
+        )
+    return path
 
 
 def training_steps(quotes: int, epochs: int = EPOCHS) -> int:
@@ -265,7 +277,7 @@ def materialise(base_path: str | Path, weights: FineTunedWeights, cache_root: Pa
     """
     root = Path(cache_root) / FINE_TUNED_DIR
     final = root / weights.sha256[:16]
-    if (final / WEIGHTS_FILE).is_file() and (final / DELTA_FILE).is_file():
+    if (final / DELTA_FILE).is_file():  # the directory appears whole (staged_directory)
         os.utime(final)  # recently used
         return final
     root.mkdir(parents=True, exist_ok=True)
@@ -279,9 +291,7 @@ def materialise(base_path: str | Path, weights: FineTunedWeights, cache_root: Pa
 def _build(base_path: Path, weights: FineTunedWeights, final: Path) -> None:
     from safetensors.torch import load_file, save_file
 
-    if not (base_path / WEIGHTS_FILE).is_file():
-        raise FineTuningError(f"{base_path} has no {WEIGHTS_FILE} to add the weights delta to")
-    stock = load_file(base_path / WEIGHTS_FILE)
+    stock = load_file(stock_weights(base_path))
     state = WeightsDelta.load(weights.delta).applied(stock)
     with staged_directory(final) as staging:
         for path in base_path.rglob("*"):
