@@ -166,17 +166,16 @@ def cross_validate_fine_tuned(
     texts = frame["text"].unique().tolist()
     analyses = model.ngram_analyses(texts)
     single = clone(model).set_params(embedder=None, n_jobs=1)
-    total = sum(training_steps(frame["text"].iloc[t].nunique()) for t, _ in splits)
-    predictions, finished = [], 0
-    for train_index, test_index in splits:
+    steps = [training_steps(frame["text"].iloc[t].nunique()) for t, _ in splits]
+    predictions = []
+    for fold, (train_index, test_index) in enumerate(splits):
 
-        def step(done: int, _: int, before: int = finished) -> None:
+        def step(done: int, _: int, before: int = sum(steps[:fold])) -> None:
             if progress is not None:
-                progress(before + done, total)
+                progress(before + done, sum(steps))
 
         tuned = fine_tune(base, frame.iloc[train_index], seed=seed, progress=step)
         quantised(tuned, base)
-        finished += training_steps(frame["text"].iloc[train_index].nunique())
         vectors = dict(zip(texts, _reference_vectors(tuned, texts), strict=True))
         spec = EmbeddingSpec(model._embedder().name, len(vectors[texts[0]]), "fine-tuned fold")
         fold = _fold(single, quotes, frame, train_index, test_index, vectors, spec, analyses)
