@@ -98,7 +98,7 @@ def fine_tune(
     optimiser = torch.optim.AdamW(trained, lr=LEARNING_RATE)
     gold = _gold_labels(frame, names)
     batches = _length_batches(list(gold), seed)
-    bfloat16 = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    bfloat16 = _has_bfloat16_instructions(torch)
     order = random.Random(seed)
     total, done = epochs * len(batches), 0
     model.train()
@@ -121,6 +121,13 @@ def fine_tune(
                 progress(done, total)
     model.eval()
     return model
+
+
+def _has_bfloat16_instructions(torch) -> bool:
+    """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX), as PyTorch reports it
+    (private helpers of torch.cpu: absent ones count as no)."""
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
 
 
 def _gold_labels(frame: pd.DataFrame, names: list[str]) -> dict[str, list[int]]:
