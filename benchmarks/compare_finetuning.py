@@ -1,28 +1,27 @@
 """Fine-tuning the sentence encoder on labeled quotes, against the stock encoder (issue 14).
 
-    python benchmarks/compare_finetuning.py [--layers 6] [--epochs 2] [--folds 2] [--seed 0]
+    python benchmarks/compare_finetuning.py [--epochs 2] [--folds 2] [--seed 0] [--soup 1]
 
-A design measurement, not part of `make bench` (about 11 minutes here for 2 folds). Folds
-grouped by quote over the real news train split (seeds/news_quote_labels.csv, texts joined from
-../shared/real-quotes; the 300-quote test split is never read); each fold trains on the seed
-quotes plus the other folds' real quotes and is scored on its own real quotes. For each fold:
+A design measurement, not part of `make bench` (about 11 minutes here for 2 folds; --soup K
+multiplies the fine-tuning time by K). Folds grouped by quote over the real news train split
+(seeds/news_quote_labels.csv, texts joined from ../shared/real-quotes; the 300-quote test split
+is never read); each fold trains on the seed quotes plus the other folds' real quotes and is
+scored on its own real quotes. For each fold:
 - stock: the default recipe (`StanceModel`: calibrated heads over the embedding plus word and
   character n-grams) on all-MiniLM-L6-v2 embeddings (the float32 reference);
-- fine-tuned: the same recipe on embeddings of the same encoder after fine-tuning its top
-  `--layers` transformer layers (token embeddings frozen) on the fold's training quotes, as one
-  multi-task classifier: a linear layer per target and one for sentiment over the normalised
-  mean-pooled embedding (scaled by 10), summed cross-entropy, AdamW at 5e-5, batches of 16,
-  `--epochs` epochs; `--seed` sets the initial head weights and the order of the batches.
+- fine-tuned: the same recipe on embeddings of the encoder fine-tuned on the fold's training
+  quotes exactly as `stance train --fine-tune-encoder` does (`training.fine_tuning.fine_tune`:
+  every transformer layer, 2 epochs by default, weights rounded to the stored int8 delta);
+  `--seed` sets the classification layers' initial weights and the order of the batches.
 Prints stance F_avg per target, their mean and sentiment macro-F1 (x100) per fold and strategy.
 
 Measured here (2026-11-30, 2 folds, 2 epochs; stock → fine-tuned; mean stance F_avg of the two
-targets, sentiment macro-F1):
-- all 6 layers, --seed 0: fold 1 55.2 → 56.5, 66.6 → 68.3; fold 2 57.7 → 62.3, 66.3 → 68.7
-- all 6 layers, --seed 1: fold 1 55.2 → 66.3, 66.6 → 67.2; fold 2 57.7 → 59.6, 66.3 → 68.0
-  (a first version of this script, differing only in the order of the batches: 55.2 → 63.6 and
-  57.7 → 60.1; nato_spending alone 39.2 → 53.6 against 40.8 here: the order matters a lot);
-- top 2 layers: fold 1 55.2 → 52.2, fold 2 57.7 → 56.3: no gain.
-Not built into the product yet: see docs/training.md ("Fine-tuning the encoder").
+targets, sentiment macro-F1): with `training.fine_tuning`, --seed 0: fold 1 55.2 → 56.3, 66.6 →
+68.9; fold 2 57.7 → 67.0, 66.3 → 69.2; --soup 2 (seeds 0 and 1 averaged): fold 1 55.2 →
+59.8, 66.6 → 68.3; fold 2 57.7 → 60.7, 66.3 → 68.4. Earlier versions (float32, unsorted
+batches), all six layers: --seed 0 fold 1 55.2 → 56.5, fold 2 57.7 → 62.3; --seed 1 55.2 → 66.3,
+57.7 → 59.6; top two layers only: 55.2 → 52.2, 57.7 → 56.3 (no gain). Held-out data did not
+confirm the gain (docs/training.md, "Fine-tuning the encoder").
 """
 
 from __future__ import annotations
@@ -54,10 +53,19 @@ TARGETS = ("nato_spending", "russia_rapprochement")
 COLUMNS = ["text", "target", "stance", "sentiment"]
 
 
-def fine_tuned(frame: pd.DataFrame, epochs: int, seed: int):
+def fine_tuned(frame: pd.DataFrame, epochs: int, seed: int, soup: int = 1):
     """all-MiniLM-L6-v2 fine-tuned on `frame` as `stance train --fine-tune-encoder` does
-    (`training.fine_tuning`), its weights rounded to the stored delta."""
-    model = fine_tune(resolve_model_path(), frame, epochs=epochs, seed=seed)
+    (`training.fine_tuning`), its weights rounded to the stored delta. With `soup` > 1, the
+    weights of `soup` fine-tunes (seeds `seed`, `seed` + 1, ...) averaged first (a uniform
+    "model soup", Wortsman et al., ICML 2022)."""
+    models = [
+        fine_tune(resolve_model_path(), frame, epochs=epochs, seed=seed + i) for i in range(soup)
+    ]
+    model = models[0]
+    if soup > 1:
+        states = [m[0].auto_model.state_dict() for m in models]
+        averaged = {name: sum(state[name] for state in states) / soup for name in states[0]}
+        model[0].auto_model.load_state_dict(averaged)
     quantised(model, resolve_model_path())
     return model
 
@@ -93,6 +101,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--folds", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0, help="fine-tuning's random seed")
+    parser.add_argument(
+        "--soup", type=int, default=1, help="fine-tunes averaged (seeds from --seed)"
+    )
     args = parser.parse_args()
     try:
         real = labeled_frame("train")[COLUMNS]
@@ -111,8 +122,9 @@ def main() -> None:
         started = time.perf_counter()
         train = pd.concat([seeds, real[fold_of != fold]], ignore_index=True)
         test = real[fold_of == fold]
-        tuned = embedded(fine_tuned(train, args.epochs, args.seed), everything)
-        for name, vectors in (("stock", stock), (f"fine-tuned, {args.epochs} ep", tuned)):
+        tuned = embedded(fine_tuned(train, args.epochs, args.seed, args.soup), everything)
+        label = f"fine-tuned, {args.epochs} ep" + (f", soup {args.soup}" if args.soup > 1 else "")
+        for name, vectors in (("stock", stock), (label, tuned)):
             n, r, s = scores(train, test, vectors)
             print(f"{fold + 1:<6d}{name:26s}{n:7.1f}{r:8.1f}{(n + r) / 2:7.1f}{s:7.1f}")
         print(f"      ({time.perf_counter() - started:.0f} s)", flush=True)
