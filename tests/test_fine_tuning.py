@@ -85,7 +85,7 @@ def fine_tuned_bundle(tmp_path_factory, small_seed_csv) -> Path:
     return models / "tuned"
 
 
-def test_a_fine_tuned_bundle_records_its_delta_and_honest_cross_validation(
+def test_a_fine_tuned_bundle_records_its_delta_and_its_fine_tuned_cross_validation(
     fine_tuned_bundle, default_bundle
 ):
     manifest = json.loads((fine_tuned_bundle / "manifest.json").read_text())
