@@ -152,3 +152,12 @@ def test_fine_tuning_a_directory_that_is_no_model_exits_2_naming_it(tmp_path, sm
     expected = "is not a directory" if kind == "missing" else "has no model.safetensors"
     assert str(directory) in result.stderr and expected in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_stance_score_says_it_scored_with_the_fine_tuned_encoder(fine_tuned_bundle, tmp_path):
+    quotes = tmp_path / "quotes.csv"
+    quotes.write_text("text,actor\nWe must spend more on defence.,a minister\n")
+    args = ["score", str(quotes), "-o", str(tmp_path / "scored.csv"), "--model", "tuned"]
+    result = stance(*args, models=fine_tuned_bundle.parent)
+    assert result.returncode == 0, result.stderr
+    assert "fine-tuned encoder" in result.stdout + result.stderr

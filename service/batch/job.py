@@ -172,7 +172,8 @@ def score_files(
     errors = _count_errors(parts)
     journal.mark_assembled()
     journal.remove()
-    encoder = str(bundle.model.embedder.encoder)
+    embedder = bundle.model.embedder
+    encoder = str(embedder.encoder) + (", fine-tuned encoder" if embedder.fine_tuned else "")
     return JobResult(output, rows, errors, resumed, False, summary_rows, files, encoder, notes)
 
 
