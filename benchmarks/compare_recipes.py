@@ -1,6 +1,6 @@
 """Recipe candidates for the default model, compared on real news quotes (issue 14).
 
-    python benchmarks/compare_recipes.py [CANDIDATE ...]
+    python benchmarks/compare_recipes.py [CANDIDATE ...] [--embedding-model DIR ...]
 
 Cross-validation grouped by quote on the real news train split (seeds/news_quote_labels.csv,
 texts joined from ../shared/real-quotes; the 300-quote test split is never read): 5 folds of the
@@ -14,6 +14,7 @@ its last numbers and the decision are in docs/training.md.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import time
@@ -56,19 +57,19 @@ CANDIDATES = {
 }
 
 
-def scores(params, seeds, copies, train, test, vectors) -> list[float]:
+def scores(params, seeds, copies, train, test, embedder, vectors) -> list[float]:
     """[F_avg nato_spending, F_avg russia_rapprochement, sentiment macro-F1] x100 on `test`."""
     frames = [frame[COLUMNS] for frame in seeds]
     frames += [as_labeled_quotes(train).frame] * copies
     data = LabeledQuotes(pd.concat(frames, ignore_index=True), ["x"], "", {})
-    model = StanceModel(embedder=get_embedder(), **params).fit(data, vectors)
+    model = StanceModel(embedder=embedder, **params).fit(data, vectors)
     metrics = evaluate(model, as_labeled_quotes(test))
     return [100 * metrics["stance"][t]["f_avg"] for t in TARGETS] + [
         100 * metrics["sentiment"]["macro_f1"]
     ]
 
 
-def main(names: list[str]) -> None:
+def main(names: list[str], embedding_models: list[str]) -> None:
     try:
         real = labeled_frame("train")
     except PoolMissing as error:
@@ -77,13 +78,20 @@ def main(names: list[str]) -> None:
     if unknown:
         sys.exit(f"unknown candidates {sorted(unknown)}; choose from {list(CANDIDATES)}")
     base = "synthetic + real"
-    names = [base, *(n for n in CANDIDATES if n != base and (not names or n in names))]
+    encoders = {f"encoder {Path(m).name}": m for m in embedding_models}
+    everything = not names and not encoders  # no candidate named: all of them
+    names = [base, *(n for n in CANDIDATES if n != base and (everything or n in names))]
     files = sorted({name for _, synthetic, _ in CANDIDATES.values() for name in synthetic})
     seeds = {
         name: read_labeled_csv([ROOT / "seeds" / name], require_min=False).frame for name in files
     }
-    texts = set(real["text"]).union(*(frame["text"] for frame in seeds.values()))
-    vectors = get_embedder().vectors(sorted(texts))
+    texts = sorted(set(real["text"]).union(*(frame["text"] for frame in seeds.values())))
+    embedders = dict.fromkeys(names, get_embedder())
+    for name, model in encoders.items():  # the default recipe on another encoder's embeddings
+        embedders[name] = get_embedder(model)
+        CANDIDATES[name] = CANDIDATES[base]
+        names.append(name)
+    vectors = {name: embedder.vectors(texts) for name, embedder in embedders.items()}
     ids = np.array(sorted(real["id"].unique()))
     np.random.RandomState(0).shuffle(ids)
     fold_of = real["id"].map({quote: i % FOLDS for i, quote in enumerate(ids)})
@@ -94,7 +102,9 @@ def main(names: list[str]) -> None:
         for name in names:
             params, synthetic, copies = CANDIDATES[name]
             chosen = [seeds[file] for file in synthetic]
-            results[name].append(scores(params, chosen, copies, train, test, vectors))
+            results[name].append(
+                scores(params, chosen, copies, train, test, embedders[name], vectors[name])
+            )
         print(f"fold {fold + 1}/{FOLDS} ({time.perf_counter() - started:.0f} s)", flush=True)
     base = np.array(results["synthetic + real"])
     print(f"{'candidate':34s}{'nato':>7s}{'russia':>8s}{'mean':>7s}{'sent':>7s}"
@@ -114,4 +124,13 @@ def stderr(values: np.ndarray) -> float:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("candidates", nargs="*", help="candidate names (default: all)")
+    parser.add_argument(
+        "--embedding-model",
+        action="append",
+        default=[],
+        help="a sentence-transformers directory: the default recipe on its embeddings",
+    )
+    args = parser.parse_args()
+    main(args.candidates, args.embedding_model)
