@@ -86,12 +86,13 @@ def main(names: list[str], embedding_models: list[str]) -> None:
         name: read_labeled_csv([ROOT / "seeds" / name], require_min=False).frame for name in files
     }
     texts = sorted(set(real["text"]).union(*(frame["text"] for frame in seeds.values())))
-    embedders = dict.fromkeys(names, get_embedder())
-    for name, model in encoders.items():  # the default recipe on another encoder's embeddings
-        embedders[name] = get_embedder(model)
-        CANDIDATES[name] = CANDIDATES[base]
-        names.append(name)
-    vectors = {name: embedder.vectors(texts) for name, embedder in embedders.items()}
+    # Each candidate's recipe and encoder: another encoder runs the default recipe.
+    recipes = {name: CANDIDATES[name] for name in names} | dict.fromkeys(encoders, CANDIDATES[base])
+    stock = get_embedder()
+    embedders = dict.fromkeys(names, stock) | {n: get_embedder(m) for n, m in encoders.items()}
+    names += list(encoders)
+    stock_vectors = stock.vectors(texts)
+    vectors = {n: stock_vectors if e is stock else e.vectors(texts) for n, e in embedders.items()}
     ids = np.array(sorted(real["id"].unique()))
     np.random.RandomState(0).shuffle(ids)
     fold_of = real["id"].map({quote: i % FOLDS for i, quote in enumerate(ids)})
@@ -100,7 +101,7 @@ def main(names: list[str], embedding_models: list[str]) -> None:
     for fold in range(FOLDS):
         train, test = real[fold_of != fold], real[fold_of == fold]
         for name in names:
-            params, synthetic, copies = CANDIDATES[name]
+            params, synthetic, copies = recipes[name]
             chosen = [seeds[file] for file in synthetic]
             results[name].append(
                 scores(params, chosen, copies, train, test, embedders[name], vectors[name])
