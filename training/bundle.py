@@ -238,10 +238,11 @@ def load_bundle(
     """
     path = resolve_bundle(name_or_path, root)
     manifest = read_manifest(path)
-    if manifest.get("heads_sha256"):
-        heads = _read_heads(path / HEADS_FILE, manifest["heads_sha256"])
+    heads_file, expected = _heads_source(path, manifest)
+    if heads_file.name == HEADS_FILE:
+        heads = _read_heads(heads_file, expected)
     else:
-        heads = Heads.from_model(_unpickle(path / MODEL_FILE, manifest.get("model_sha256")))
+        heads = Heads.from_model(_unpickle(heads_file, expected))
     embedder = embedder or get_embedder(
         manifest["embedding"]["name"], fine_tuned=_fine_tuned_weights(path, manifest)
     )
@@ -268,12 +269,17 @@ def check_bundle(name_or_path: str | Path | None = None, *, root: Path | None = 
     """
     path = resolve_bundle(name_or_path, root)
     manifest = read_manifest(path)
-    if manifest.get("heads_sha256"):
-        _verified_file(path / HEADS_FILE, manifest["heads_sha256"])
-    else:
-        _verified_file(path / MODEL_FILE, manifest.get("model_sha256"))
+    _verified_file(*_heads_source(path, manifest))
     _fine_tuned_weights(path, manifest)
     return path
+
+
+def _heads_source(path: Path, manifest: dict) -> tuple[Path, str | None]:
+    """The file loading reads the heads from, and its recorded SHA-256: `heads.npz`, or
+    `model.joblib` in bundles written before it existed."""
+    if manifest.get("heads_sha256"):
+        return path / HEADS_FILE, manifest["heads_sha256"]
+    return path / MODEL_FILE, manifest.get("model_sha256")
 
 
 def load_estimator(bundle: Bundle) -> StanceModel:

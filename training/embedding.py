@@ -111,20 +111,15 @@ class Embedder:
             raise EmbeddingError(f"cannot find embedding model {self.name!r}: {error}") from error
         if self.fine_tuned is None:
             return base
-        from training.fine_tuning import FineTuningError, materialise
+        from training.fine_tuning import materialise
 
-        try:
+        try:  # a delta that does not fit the model raises FineTuningError, an EmbeddingError
             return str(materialise(base, self.fine_tuned, cache_dir()))
         except OSError as error:
             raise EmbeddingError(
                 f"cannot build the fine-tuned encoder ({self.name!r} plus "
                 f"{self.fine_tuned.delta}) in the cache: {error}; set STANCE_CACHE_DIR to a "
                 "writable directory"
-            ) from error
-        except FineTuningError as error:
-            raise EmbeddingError(
-                f"cannot build the fine-tuned encoder ({self.name!r} plus "
-                f"{self.fine_tuned.delta}): {error}"
             ) from error
 
     @cached_property
