@@ -57,6 +57,13 @@ CANDIDATES = {
 }
 
 
+def dev_folds(real: pd.DataFrame) -> pd.Series:
+    """Each real train row's dev fold (0 to FOLDS - 1), grouped by quote (seeded shuffle)."""
+    ids = np.array(sorted(real["id"].unique()))
+    np.random.RandomState(0).shuffle(ids)
+    return real["id"].map({quote: i % FOLDS for i, quote in enumerate(ids)})
+
+
 def scores(params, seeds, copies, train, test, embedder, vectors) -> list[float]:
     """[F_avg nato_spending, F_avg russia_rapprochement, sentiment macro-F1] x100 on `test`."""
     frames = [frame[COLUMNS] for frame in seeds]
@@ -93,9 +100,7 @@ def main(names: list[str], embedding_models: list[str]) -> None:
     names += list(encoders)
     stock_vectors = stock.vectors(texts)
     vectors = {n: stock_vectors if e is stock else e.vectors(texts) for n, e in embedders.items()}
-    ids = np.array(sorted(real["id"].unique()))
-    np.random.RandomState(0).shuffle(ids)
-    fold_of = real["id"].map({quote: i % FOLDS for i, quote in enumerate(ids)})
+    fold_of = dev_folds(real)
     results = {name: [] for name in names}
     started = time.perf_counter()
     for fold in range(FOLDS):
