@@ -266,10 +266,19 @@ def test_a_target_name_without_letters_or_digits_is_named_in_the_error(tmp_path)
 )
 def test_ctrl_c_during_training_exits_130_and_leaves_no_bundle(tmp_path, wait_until):
     """A real `stance train` interrupted (SIGINT to the main process) once its cross-validation
-    workers run: exit code 130 (128 + SIGINT), a one-line message, no partial bundle."""
+    workers run: exit code 130 (128 + SIGINT), a one-line message, no partial bundle.
+
+    The CLI runs with Python's own SIGINT handler installed first, as in a terminal: when the
+    tests themselves run with SIGINT ignored (a background job of a non-interactive shell,
+    `make test &`), a child inherits the ignored signal, Python installs no handler, and
+    training would run to its end (how this test failed in the background before stop 24)."""
     out = tmp_path / "models"
     environment = os.environ | {"HF_HUB_OFFLINE": "1", "STANCE_MODELS_DIR": str(out)}
-    command = [sys.executable, "-m", "service.cli", "train", str(ROOT / "seeds" / "quotes.csv")]
+    as_in_a_terminal = (
+        "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "sys.argv[0] = 'stance'; runpy.run_module('service.cli', run_name='__main__')"
+    )
+    command = [sys.executable, "-c", as_in_a_terminal, "train", str(ROOT / "seeds" / "quotes.csv")]
     process = subprocess.Popen(
         [*command, "--name", "interrupted"],
         env=environment,
@@ -279,26 +288,28 @@ def test_ctrl_c_during_training_exits_130_and_leaves_no_bundle(tmp_path, wait_un
         text=True,
     )
     try:
-        wait_until(lambda: process.poll() is None and children_of(process.pid), timeout=120,
+        wait_until(lambda: process.poll() is None and worker_processes(process.pid), timeout=120,
                    what="the cross-validation workers")  # fmt: skip
         os.kill(process.pid, signal.SIGINT)
-        _, stderr = process.communicate(timeout=60)
+        stdout, stderr = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 130, stderr
+    assert process.returncode == 130, (stdout, stderr)
     assert "interrupted" in stderr and "Traceback" not in stderr
     assert not out.exists() or not any(out.iterdir())
 
 
-def children_of(pid: int) -> list[int]:
-    """The processes whose parent is `pid` (Linux /proc; field 4 of /proc/N/stat)."""
-    children = []
+def worker_processes(pid: int) -> list[int]:
+    """The joblib (loky) worker processes whose parent is `pid`: Linux /proc, field 4 of
+    /proc/N/stat, and the command line (not any child: a library may fork for its own ends)."""
+    workers = []
     for entry in Path("/proc").iterdir():
         try:
             stat = (entry / "stat").read_text() if entry.name.isdigit() else ""
+            command = (entry / "cmdline").read_bytes() if stat else b""
         except OSError:  # the process ended meanwhile
             continue
-        if stat and int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            children.append(int(entry.name))
-    return children
+        if stat and int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"loky" in command:
+            workers.append(int(entry.name))
+    return workers

@@ -96,6 +96,28 @@ print("MAPPED:%d,%d" % _mapped_kib(embedder.entry_directory))
 """
 
 
+TELEMETRY_CHECK = """
+import os
+forks = []
+fork = os.fork
+os.fork = lambda: forks.append(1) or fork()
+from training import get_embedder
+get_embedder().with_encoder("openvino").encode(["NATO allies must spend more."])
+from openvino.tools.ovc import telemetry_utils
+print("TELEMETRY:%s,%d" % (telemetry_utils.tm.__name__, len(forks)))
+"""
+
+
+def test_the_openvino_encoder_sends_no_usage_telemetry():
+    # Importing openvino plainly sends a usage event to Google Analytics from a forked process
+    # (openvino-telemetry without a consent file): the scoring encoder must not.
+    done = subprocess.run(
+        [sys.executable, "-c", TELEMETRY_CHECK], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("TELEMETRY:")[1].split() == ["openvino.tools.ovc.telemetry_stub,0"]
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc/self/smaps")
 def test_the_compiled_weights_mapped_for_loading_do_not_stay_resident(embedder, tmp_path):
     # A fresh process: the weights are mapped from the cache, but after loading only the

@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from training.directories import staged_directory
-from training.encoders import EncoderError, OpenVinoEncoder
+from training.encoders import EncoderError, OpenVinoEncoder, import_openvino
 
 FORMAT = 1
 SETTINGS_FILE = "encoder.json"
@@ -223,8 +223,9 @@ def load_sentence_transformer(model_path: Path | str):
 
 def _convert(model, staging: Path) -> dict:
     """Trace the sentence-transformers module and save it as an OpenVINO IR in `staging`."""
-    import openvino as ov
     import torch
+
+    ov = import_openvino()
 
     # Trace on a padded pair so the attention mask's path is part of the graph.
     example = model.preprocess(["Allies must spend more on defence.", "No."])

@@ -24,6 +24,7 @@ the few quotes of an API micro-batch share a few inference calls instead of one 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections import defaultdict
 from collections.abc import Iterator
@@ -157,6 +158,24 @@ def release_mapped_pages(directory: Path) -> int:
 _MADV_DONTNEED = 4  # Linux <sys/mman.h>
 
 
+def import_openvino():
+    """The `openvino` module, imported without its usage telemetry.
+
+    Importing openvino imports its model converter, which (openvino 2026 with openvino-telemetry
+    2025.2, when ~/intel holds no consent file) sends a usage event to Google Analytics on every
+    import, from a process forked for the purpose (`openvino_telemetry.backend.backend_ga4`,
+    seen here with a traced `os.fork`). A scoring service must not send anything anywhere, and
+    must not fork behind its own back. With `openvino_telemetry` made unimportable, the converter
+    uses its own no-op stub (`openvino.tools.ovc.telemetry_stub`, its fallback when the package is
+    missing). Importing `openvino_telemetry` in the same process fails afterwards.
+    """
+    if "openvino" not in sys.modules:
+        sys.modules.setdefault("openvino_telemetry", None)  # None: `import` raises ImportError
+    import openvino
+
+    return openvino
+
+
 class OpenVinoEncoder:
     """The converted sentence encoder (an OpenVINO IR directory) with its own tokenizer.
 
@@ -165,8 +184,9 @@ class OpenVinoEncoder:
     """
 
     def __init__(self, directory: Path, settings: dict, threads: int):
-        import openvino as ov
         from tokenizers import Tokenizer
+
+        ov = import_openvino()
 
         self.directory = Path(directory)
         self.inputs: list[str] = settings["inputs"]
