@@ -235,6 +235,42 @@ def test_indirect_speech_with_said_that_and_according_to(nlp):
     ]
 
 
+def test_calls_and_pledges_are_reported_by_what_they_ask_or_promise(nlp):
+    text = (
+        "The Latvian defence minister urged NATO allies to raise defence spending to three "
+        "percent of GDP.\n"
+        "A senior Polish official called for a tougher line on Moscow before the summit.\n"
+        "The French president vowed to keep talking to the Kremlin.\n"
+        "The Baltic premier called on Germany to deliver the promised brigade.\n"
+        "Reporters asked about the budget. The exercise was called Steadfast Shield."
+    )
+    reported = [q for q in extract_quotes(text, nlp=nlp) if not q.direct]
+    assert [(q.quote, q.speaker, q.cue) for q in reported] == [
+        (
+            "NATO allies to raise defence spending to three percent of GDP",
+            "the Latvian defence minister",
+            "urged",
+        ),
+        ("a tougher line on Moscow", "a senior Polish official", "called for"),
+        ("to keep talking to the Kremlin", "the French president", "vowed"),
+        ("Germany to deliver the promised brigade", "the Baltic premier", "called on"),
+    ]
+
+
+def test_a_call_keeps_apart_the_quotation_of_a_clause_after_it(nlp):
+    text = (
+        "Local MP Gareth Lloyd-Evans called on the government to step in, describing the "
+        "announcement as 'a hammer blow' for the town.\n"
+        "'It's a mess,' said one official, who asked not to be named."
+    )
+    quotes = extract_quotes(text, nlp=nlp)
+    assert [(q.quote, q.direct) for q in quotes] == [
+        ("the government to step in", False),
+        ("a hammer blow", True),
+        ("It's a mess,", True),
+    ]
+
+
 def test_speaker_named_after_the_quote_with_inverted_verb(nlp):
     text = '"It\'s the best night of my career," said Sami Lindqvist, the goalkeeper.'
     quote = extract_quotes(text, nlp=nlp)[0]

@@ -20,6 +20,10 @@ REPORTING_VERBS = _words(
 # Reporting verbs whose complement clause is never speech ("X called on ministers to ...").
 INDIRECT_EXCLUDED = frozenset({"call", "describe", "brand", "label", "accuse", "urge", "ask"})
 
+# Reporting verbs that report a call, request or pledge by what it asks or promises: "urged allies
+# to ...", "vowed to ...", "called on Y to ...", "called for NP" (`reported._exhortation`).
+EXHORTING_VERBS = frozenset({"urge", "ask", "call", "promise", "pledge", "vow"})
+
 # Objects that belong to the cue ("told reporters", "told the Gazette").
 TELLING_VERBS = frozenset({"tell", "inform", "assure", "remind", "warn"})
 

@@ -1,4 +1,5 @@
-"""Indirect speech: "X said (that) CLAUSE", "CLAUSE, X said" and "according to X, CLAUSE".
+"""Indirect speech: "X said (that) CLAUSE", "CLAUSE, X said", "according to X, CLAUSE", and calls
+and pledges: "X urged Y to VP", "X vowed to VP", "X called on Y to VP", "X called for NP".
 
 The reported content is the complement clause of a reporting verb. A clause that is quoted
 entirely is a direct quotation, left to `attribution`. A clause that quotes only some of its
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from spacy.tokens import Doc, Span, Token
 
 from service.extraction.cues import InQuote, cue_text, is_reporting
-from service.extraction.lexicon import INDIRECT_EXCLUDED, NON_AGENT_SOURCES
+from service.extraction.lexicon import EXHORTING_VERBS, INDIRECT_EXCLUDED, NON_AGENT_SOURCES
 from service.extraction.pipeline import Sentences
 from service.extraction.speakers import Speaker, SpeakerResolver
 
@@ -47,10 +48,13 @@ def find_reported_speech(
             continue
         if token.lower_ == "according":
             speech = _according_to(token, sentences.of(token), resolver, in_quote)
-        elif is_reporting(token) and token.lemma_.lower() not in INDIRECT_EXCLUDED:
-            speech = _complement(token, resolver, in_quote) or _parenthetical(
-                token, resolver, in_quote
-            )
+        elif is_reporting(token):
+            speech = None
+            if token.lemma_.lower() not in INDIRECT_EXCLUDED:
+                speech = _complement(token, resolver, in_quote) or _parenthetical(
+                    token, resolver, in_quote
+                )
+            speech = speech or _exhortation(token, resolver, in_quote)
         else:
             speech = None
         if speech is not None:
@@ -87,6 +91,65 @@ def _complement(verb: Token, resolver: SpeakerResolver, in_quote: InQuote):
     if speech is not None and speaker is not None and speech.start <= speaker.start < speech.end:
         return None  # the "clause" holds its own speaker: a misparsed subject, not speech
     return speech
+
+
+def _exhortation(verb: Token, resolver: SpeakerResolver, in_quote: InQuote):
+    """A call, request or pledge (`EXHORTING_VERBS`) reported by what it asks or promises, with
+    its addressee: "urged [allies to raise spending]", "vowed [to protect ...]", "called on
+    [allies to ...]", "called for [higher spending]". Positions are often reported this way."""
+    lemma = verb.lemma_.lower()
+    if lemma not in EXHORTING_VERBS:
+        return None
+    action = next((c for c in verb.children if c.dep_ == "xcomp" and _infinitive(c)), None)
+    if action is not None and any(c.dep_ == "auxpass" for c in action.children):
+        return None  # "asked not to be named": a request about the speaker, not a position
+    preposition = next((c for c in verb.children if c.dep_ == "prep" and c.i > verb.i), None)
+    cue = cue_text(verb)
+    verbless = False
+    if lemma == "call":  # "called X Y" names; only "called on/upon ... to" and "called for" ask
+        if preposition is None or preposition.lower_ not in ("on", "upon", "for"):
+            return None
+        cue = f"{cue} {preposition.text}"
+        if preposition.lower_ == "for":
+            tokens = [t for c in preposition.children if c.dep_ == "pobj" for t in c.subtree]
+            action, verbless = None, True
+        elif action is None:
+            return None
+        else:
+            tokens = [t for c in preposition.children if c.dep_ == "pobj" for t in c.subtree]
+    elif action is None or action.i < verb.i:
+        return None
+    else:  # the addressee: "urged [allies] to ...", "asked [Congress] to ..."
+        tokens = [
+            t for c in verb.children if c.dep_ == "dobj" and c.i < action.i for t in c.subtree
+        ]
+    if action is not None:
+        tokens += _without_trailing_clauses(action)
+    found, speaker = resolver.speaker_of(verb)
+    if not found:
+        return None
+    speech = _speech(tokens, speaker, cue, in_quote, verbless=verbless)
+    if speech is not None and speaker is not None and speech.start <= speaker.start < speech.end:
+        return None
+    return speech
+
+
+def _without_trailing_clauses(action: Token) -> list[Token]:
+    """The action's words without a clause set off by a comma after it ("to step in, describing
+    the announcement as 'a hammer blow'"): another act of speech, with its own quotation."""
+    cut = {
+        t.i
+        for c in action.children
+        if c.dep_ in ("advcl", "conj")
+        and c.left_edge.i > action.i
+        and c.doc[c.left_edge.i - 1].text == ","
+        for t in c.subtree
+    }
+    return [t for t in action.subtree if t.i not in cut]
+
+
+def _infinitive(verb: Token) -> bool:
+    return any(c.dep_ == "aux" and c.lower_ == "to" for c in verb.children)
 
 
 def _introduces_quotation(verb: Token) -> bool:
@@ -134,16 +197,22 @@ def _according_to(token: Token, sentence: Span, resolver: SpeakerResolver, in_qu
 
 
 def _speech(
-    tokens: list[Token], speaker: Speaker | None, cue: str, in_quote: InQuote
+    tokens: list[Token],
+    speaker: Speaker | None,
+    cue: str,
+    in_quote: InQuote,
+    verbless: bool = False,
 ) -> ReportedSpeech | None:
-    """The reported content made of `tokens`, trimmed; None when it is too short, has no verb,
-    spans paragraphs, or is quoted entirely (a direct quotation)."""
+    """The reported content made of `tokens`, trimmed; None when it is too short, has no verb
+    (unless `verbless`: "called for [higher spending]"), spans paragraphs, or is quoted entirely
+    (a direct quotation)."""
     tokens = sorted({t.i: t for t in tokens}.values(), key=lambda t: t.i)
     while tokens and (tokens[0].lower_ in _EDGE_SKIP or tokens[0].is_space):
         tokens.pop(0)
     while tokens and (tokens[-1].is_punct or tokens[-1].is_space):
         tokens.pop()
-    if len(tokens) < _MIN_TOKENS or not any(t.pos_ in ("VERB", "AUX") for t in tokens):
+    has_verb = verbless or any(t.pos_ in ("VERB", "AUX") for t in tokens)
+    if len(tokens) < _MIN_TOKENS or not has_verb:
         return None
     mixed = any(in_quote(t) for t in tokens)
     if mixed and not any(t.is_alpha and not in_quote(t) for t in tokens):
