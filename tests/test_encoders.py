@@ -129,9 +129,13 @@ def test_the_compiled_weights_mapped_for_loading_do_not_stay_resident(embedder, 
     resident, size = map(int, done.stdout.split("MAPPED:")[1].split(","))
     assert size > 50 * 1024 and resident < size / 4
     # Released pages come back from the file with the same bytes: the same embeddings.
+    # (This process's own mappings: it may have mapped the IR it compiled itself rather than the
+    # compiled blob a later process maps, when it ran first on an empty cache.)
     openvino = embedder.with_encoder("openvino")
     before = openvino.encode(TEXTS)
-    assert release_mapped_pages(openvino.entry_directory) >= size * 1024
+    mapped = _mapped_kib(openvino.entry_directory)[1]
+    assert mapped > 50 * 1024
+    assert release_mapped_pages(openvino.entry_directory) >= mapped * 1024
     assert _mapped_kib(openvino.entry_directory)[0] < 1024
     assert np.array_equal(openvino.encode(TEXTS), before)
 
