@@ -103,20 +103,18 @@ def _exhortation(verb: Token, resolver: SpeakerResolver, in_quote: InQuote):
     action = next((c for c in verb.children if c.dep_ == "xcomp" and _infinitive(c)), None)
     if action is not None and any(c.dep_ == "auxpass" for c in action.children):
         return None  # "asked not to be named": a request about the speaker, not a position
-    preposition = next((c for c in verb.children if c.dep_ == "prep" and c.i > verb.i), None)
     cue = cue_text(verb)
     verbless = False
     if lemma == "call":  # "called X Y" names; only "called on/upon ... to" and "called for" ask
+        preposition = next((c for c in verb.children if c.dep_ == "prep" and c.i > verb.i), None)
         if preposition is None or preposition.lower_ not in ("on", "upon", "for"):
             return None
         cue = f"{cue} {preposition.text}"
-        if preposition.lower_ == "for":
-            tokens = [t for c in preposition.children if c.dep_ == "pobj" for t in c.subtree]
+        tokens = [t for c in preposition.children if c.dep_ == "pobj" for t in c.subtree]
+        if preposition.lower_ == "for":  # what is asked for is the noun phrase itself
             action, verbless = None, True
         elif action is None:
             return None
-        else:
-            tokens = [t for c in preposition.children if c.dep_ == "pobj" for t in c.subtree]
     elif action is None or action.i < verb.i:
         return None
     else:  # the addressee: "urged [allies] to ...", "asked [Congress] to ..."
