@@ -82,8 +82,8 @@ def main() -> None:
     vectors = embedder.vectors(sorted(set(real["text"]) | set(seeds["text"])))
     fold_of = dev_folds(real)
     # per variant and target: one (gold, probabilities) per fold
-    held_out = {name: {t: [] for t in TARGETS} for name in ("default", "target-conditioned")}
-    held_out["small ensemble"] = {t: [] for t in TARGETS}
+    variants = ("default", "target-conditioned", "small ensemble")
+    held_out = {name: {t: [] for t in TARGETS} for name in variants}
     started = time.perf_counter()
     for fold in sorted(fold_of.unique()):
         train = pd.concat(
