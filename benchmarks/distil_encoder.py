@@ -78,9 +78,9 @@ def distil(teacher_dir: str, out_dir: str, epochs: int, learning_rate: float) ->
     torch.manual_seed(0)
     student = load_sentence_transformer(resolve_model_path())
     student.max_seq_length = MAX_TOKENS
-    layers = [p for n, p in student[0].auto_model.named_parameters() if n.startswith("encoder.")]
     for name, parameter in student[0].auto_model.named_parameters():
-        parameter.requires_grad = name.startswith("encoder.")
+        parameter.requires_grad = name.startswith("encoder.")  # the six transformer layers
+    layers = [p for p in student[0].auto_model.parameters() if p.requires_grad]
     mapping = torch.nn.Linear(source.shape[1], target.shape[1])
     weight, bias = _least_squares(source, target)
     with torch.no_grad():

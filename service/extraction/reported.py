@@ -87,9 +87,17 @@ def _complement(verb: Token, resolver: SpeakerResolver, in_quote: InQuote):
         tokens += _coordinated_that_clauses(verb, clause)
     elif _introduces_quotation(verb):
         return None
-    speech = _speech(tokens, speaker, cue_text(verb), in_quote)
+    return _credited(tokens, speaker, cue_text(verb), in_quote)
+
+
+def _credited(
+    tokens: list[Token], speaker: Speaker | None, cue: str, in_quote: InQuote, verbless=False
+) -> ReportedSpeech | None:
+    """`_speech` of a verb's complement, or None when the content holds its own speaker: a
+    misparsed subject, not speech."""
+    speech = _speech(tokens, speaker, cue, in_quote, verbless)
     if speech is not None and speaker is not None and speech.start <= speaker.start < speech.end:
-        return None  # the "clause" holds its own speaker: a misparsed subject, not speech
+        return None
     return speech
 
 
@@ -126,10 +134,7 @@ def _exhortation(verb: Token, resolver: SpeakerResolver, in_quote: InQuote):
     found, speaker = resolver.speaker_of(verb)
     if not found:
         return None
-    speech = _speech(tokens, speaker, cue, in_quote, verbless=verbless)
-    if speech is not None and speaker is not None and speech.start <= speaker.start < speech.end:
-        return None
-    return speech
+    return _credited(tokens, speaker, cue, in_quote, verbless)
 
 
 def _without_trailing_clauses(action: Token) -> list[Token]:
