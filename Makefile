@@ -39,15 +39,17 @@ format:
 # The default bundle: the synthetic seed quotes plus our labels of real news quotes (train split
 # only; the 300-quote real-news test split is never trained on). The real texts are joined from
 # $(SHARED)/real-quotes/pool.jsonl; without it the bundle is trained on the seed quotes alone.
+# Its stance probabilities assume that 45% of the quotes scored take a position on a target, as
+# the seed quotes do (docs/training.md, "The stance prior").
 POOL := $(SHARED)/real-quotes/pool.jsonl
 model:
 	@if [ -f $(POOL) ]; then \
 		echo "model: training on seeds/quotes.csv and the real news labels (train split) joined from $(POOL)"; \
 		mkdir -p build && $(BIN)/python -m training.real_quotes build/real-train.csv --split train --pool $(POOL) && \
-		HF_HUB_OFFLINE=1 $(BIN)/stance train seeds/quotes.csv build/real-train.csv --name default --force --cv 5; \
+		HF_HUB_OFFLINE=1 $(BIN)/stance train seeds/quotes.csv build/real-train.csv --position-share 0.45 --name default --force --cv 5; \
 	else \
 		echo "model: $(POOL) is absent: the real news labels are skipped, training on seeds/quotes.csv only"; \
-		HF_HUB_OFFLINE=1 $(BIN)/stance train seeds/quotes.csv --name default --force --cv 5; \
+		HF_HUB_OFFLINE=1 $(BIN)/stance train seeds/quotes.csv --position-share 0.45 --name default --force --cv 5; \
 	fi
 
 # The learned speaker ranker of quote extraction (service/extraction/speaker_ranker.json): reads

@@ -6,12 +6,14 @@ Prints, side by side:
 - real news (the 300-quote test split of seeds/news_quote_labels.csv, texts joined from
   ../shared/real-quotes; no recipe choice ever looked at it): stance F_avg per target, their
   mean, and sentiment macro-F1 of the committed default bundle (models/default), of the default
-  at stop 22 (revision 2face03: before the synthetic-e seed quotes), of the default bundle
-  before issue 14 (stop 11, revision cf2a637: seed quotes only), and of an embedding +
-  logistic-regression baseline trained on the same data as the default (seed quotes + the real
-  train split); VADER's sentiment on the same quotes; with `--fine-tuned`, also the default's
-  data and recipe with the encoder fine-tuned (`stance train --fine-tune-encoder`, about 5
-  minutes more);
+  at stop 24 (revision f076725: before its stance prior), of the default bundle before issue 14
+  (stop 11, revision cf2a637: seed quotes only), and of an embedding + logistic-regression
+  baseline trained on the same data as the default (seed quotes + the real train split);
+  VADER's sentiment on the same quotes; with `--fine-tuned`, also the default's data and recipe
+  with the encoder fine-tuned (`stance train --fine-tune-encoder`, about 5 minutes more). The
+  stance columns are printed twice: as labeled (the pool's stance frequencies) and reweighted to
+  the seed quotes' stance frequencies (`training.evaluation.report`: quotes about the targets,
+  about half taking a position, as users' quotes about these targets are);
 - seed quotes (seeds/quotes.csv), 5-fold cross-validation grouped by quote: the recipe's F_avg
   per target and sentiment macro-F1 now, and as the stop-11 bundle's manifest recorded it;
 - TweetEval stance (../shared): `stance train train.csv` then `stance evaluate` on test.csv, the
@@ -49,7 +51,7 @@ SHARED = Path(os.environ.get("SHARED") or ROOT.parent / "shared")
 LEADERBOARD = {"TimeLMs-2021": 72.9, "BERTweet": 71.2, "RoBERTa-Base": 68.0, "SVM": 67.3}
 EMBEDDING_ONLY = {"word_ngrams": None, "char_ngrams": None, "calibration": None}
 BEFORE = "cf2a637"  # stop 11: the default bundle issue 14 measured (seed quotes only)
-PREVIOUS = "2face03"  # stop 22: the default before the synthetic-e seed quotes
+PREVIOUS = "f076725"  # stop 24: the default before its stance prior
 TARGETS = ("nato_spending", "russia_rapprochement")
 
 
@@ -98,7 +100,7 @@ def real_report(scratch: Path, fine_tuned: bool) -> None:
     )
     candidates = {
         "default (now)": load_bundle("default").model,
-        "default, stop 22": (previous := bundle_at(PREVIOUS, scratch)) and previous.model,
+        "default, stop 24": (previous := bundle_at(PREVIOUS, scratch)) and previous.model,
         "default before (stop 11)": (before := bundle_at(BEFORE, scratch)) and before.model,
         "embedding + LR baseline": baseline,
     }
@@ -110,15 +112,17 @@ def real_report(scratch: Path, fine_tuned: bool) -> None:
     print(f"real news test split: {quotes} quotes ({len(train.frame)} train rows, "
           f"{len(seeds.frame)} seed rows)")  # fmt: skip
     header = "".join(f"{t:>22s}" for t in TARGETS)
-    print(f"{'F_avg':26s}{header}{'mean':>8s}{'sentiment F1':>14s}")
-    for name, model in candidates.items():
-        if model is None:
-            continue
-        metrics = evaluate(model, test)
-        per_target = [100 * metrics["stance"][t]["f_avg"] for t in TARGETS]
-        cells = "".join(f"{f:22.1f}" for f in per_target)
-        sentiment = 100 * metrics["sentiment"]["macro_f1"]
-        print(f"{name:26s}{cells}{sum(per_target) / 2:8.1f}{sentiment:14.1f}")
+    views = {"as labeled": None, "reweighted to the seed quotes' stance frequencies": seeds}
+    for view, prior in views.items():
+        print(f"{view}:\n{'F_avg':26s}{header}{'mean':>8s}{'sentiment F1':>14s}")
+        for name, model in candidates.items():
+            if model is None:
+                continue
+            metrics = evaluate(model, test, prior and prior.stance_frequencies())
+            per_target = [100 * metrics["stance"][t]["f_avg"] for t in TARGETS]
+            cells = "".join(f"{f:22.1f}" for f in per_target)
+            sentiment = 100 * metrics["sentiment"]["macro_f1"]
+            print(f"{name:26s}{cells}{sum(per_target) / 2:8.1f}{sentiment:14.1f}")
     print(f"{'VADER (sentiment only)':26s}{'':52s}{100 * vader_macro_f1(test):14.1f}")
 
 

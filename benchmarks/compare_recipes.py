@@ -8,8 +8,12 @@ real quotes; each candidate trains on the other four folds (plus the seed quotes
 otherwise) and is scored on the held-out fold. Prints stance F_avg per target, their mean and
 sentiment macro-F1 (x100, mean over folds), and the paired difference of each candidate against
 "synthetic + real" with its standard error over the folds: a candidate wins only by more than
-about twice that. Not part of `make bench` (it is a design measurement, about 5 minutes here);
-its last numbers and the decision are in docs/training.md.
+about twice that. Stance is scored twice: on the held-out quotes as labeled (the pool's stance
+frequencies: few of its quotes take a position on defence spending) and reweighted to the seed
+quotes' stance frequencies (quotes about the targets, about half of them taking a position;
+importance weights per gold label, `training.evaluation.report`). Not part of `make bench` (it
+is a design measurement, about 5 minutes here); its last numbers and the decision are in
+docs/training.md.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ CANDIDATES = {
     "embedding weight 2": ({"embedding_weight": 2.0}, SEEDS, 1),
     "no character n-grams": ({"char_ngrams": None}, SEEDS, 1),
     "no word n-grams": ({"word_ngrams": None}, SEEDS, 1),
+    "position share 0.45": ({"position_share": 0.45}, SEEDS, 1),
     "embedding only, uncalibrated LR": (
         {"word_ngrams": None, "char_ngrams": None, "calibration": None},
         SEEDS,
@@ -64,15 +69,19 @@ def dev_folds(real: pd.DataFrame) -> pd.Series:
     return real["id"].map({quote: i % FOLDS for i, quote in enumerate(ids)})
 
 
-def scores(params, seeds, copies, train, test, embedder, vectors) -> list[float]:
-    """[F_avg nato_spending, F_avg russia_rapprochement, sentiment macro-F1] x100 on `test`."""
+def scores(params, seeds, copies, train, test, embedder, vectors, prior) -> list[float]:
+    """[F_avg nato_spending, F_avg russia_rapprochement, sentiment macro-F1, F_avg nato_spending
+    and russia_rapprochement reweighted to `prior`] x100 on `test`."""
     frames = [frame[COLUMNS] for frame in seeds]
     frames += [as_labeled_quotes(train).frame] * copies
     data = LabeledQuotes(pd.concat(frames, ignore_index=True), ["x"], "", {})
     model = StanceModel(embedder=embedder, **params).fit(data, vectors)
-    metrics = evaluate(model, as_labeled_quotes(test))
-    return [100 * metrics["stance"][t]["f_avg"] for t in TARGETS] + [
-        100 * metrics["sentiment"]["macro_f1"]
+    held_out = as_labeled_quotes(test)
+    metrics, reweighted = evaluate(model, held_out), evaluate(model, held_out, prior)
+    return [
+        *(100 * metrics["stance"][t]["f_avg"] for t in TARGETS),
+        100 * metrics["sentiment"]["macro_f1"],
+        *(100 * reweighted["stance"][t]["f_avg"] for t in TARGETS),
     ]
 
 
@@ -93,6 +102,7 @@ def main(names: list[str], embedding_models: list[str]) -> None:
         name: read_labeled_csv([ROOT / "seeds" / name], require_min=False).frame for name in files
     }
     texts = sorted(set(real["text"]).union(*(frame["text"] for frame in seeds.values())))
+    prior = LabeledQuotes(seeds[SEEDS[0]], [], "", {}).stance_frequencies()
     # Each candidate's recipe and encoder: another encoder runs the default recipe.
     recipes = {name: CANDIDATES[name] for name in names} | dict.fromkeys(encoders, CANDIDATES[base])
     stock = get_embedder()
@@ -109,7 +119,7 @@ def main(names: list[str], embedding_models: list[str]) -> None:
             params, synthetic, copies = recipes[name]
             chosen = [seeds[file] for file in synthetic]
             results[name].append(
-                scores(params, chosen, copies, train, test, embedders[name], vectors[name])
+                scores(params, chosen, copies, train, test, embedders[name], vectors[name], prior)
             )
         print(f"fold {fold + 1}/{FOLDS} ({time.perf_counter() - started:.0f} s)", flush=True)
     base = np.array(results["synthetic + real"])
@@ -123,6 +133,14 @@ def main(names: list[str], embedding_models: list[str]) -> None:
         print(f"{name:34s}{m[0]:7.1f}{m[1]:8.1f}{m[:2].mean():7.1f}{m[2]:7.1f}"
               f"{mean_diff.mean():+9.1f} ±{stderr(mean_diff):4.1f}"
               f"{sent_diff.mean():+8.1f} ±{stderr(sent_diff):4.1f}")  # fmt: skip
+    print("\nreweighted to the seed quotes' stance frequencies:")
+    print(f"{'candidate':34s}{'nato':>7s}{'russia':>8s}{'mean':>7s}{'diff mean':>16s}")
+    for name in names:
+        values = np.array(results[name])[:, 3:]
+        mean_diff = values.mean(1) - base[:, 3:].mean(1)
+        m = values.mean(0)
+        print(f"{name:34s}{m[0]:7.1f}{m[1]:8.1f}{m.mean():7.1f}"
+              f"{mean_diff.mean():+9.1f} ±{stderr(mean_diff):4.1f}")  # fmt: skip
 
 
 def stderr(values: np.ndarray) -> float:

@@ -219,6 +219,14 @@ def labeled_csv_options(command):
     help="Inverse regularisation strength of the heads.",
 )
 @click.option(
+    "--position-share",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    help="The share of the quotes you will score that take a position (favor or against) on a "
+    "target, when it differs from the training data's: the stance probabilities are corrected "
+    "to it (label shift; favor and against keep their training proportion). Default: the "
+    "training data's share.",
+)
+@click.option(
     "--embedding-cache/--no-embedding-cache",
     default=None,
     help="Keep quote embeddings on disk so a retrain embeds only new quotes (default: on, "
@@ -237,6 +245,7 @@ def train(
     regularisation,
     embedding_cache,
     fine_tune_encoder,
+    position_share,
     mapping,
     encoding,
     delimiter,
@@ -256,7 +265,7 @@ def train(
     )
     from training.fine_tuning import fine_tuned_embedder, training_steps
 
-    model = StanceModel(C=regularisation)
+    model = StanceModel(C=regularisation, position_share=position_share)
     if cv == 1:
         raise click.BadParameter(
             "use 0 to skip cross-validation, or 2 folds or more", param_hint="--cv"

@@ -207,13 +207,31 @@ def test_more_folds_than_the_data_allows_exits_2_naming_the_most_it_allows(tmp_p
 
 
 @pytest.mark.parametrize(
-    ("option", "value"), [("--cv", "1"), ("--cv", "-2"), ("--C", "0"), ("--seed", "-1")]
+    ("option", "value"),
+    [
+        ("--cv", "1"),
+        ("--cv", "-2"),
+        ("--C", "0"),
+        ("--seed", "-1"),
+        ("--position-share", "0"),
+        ("--position-share", "1"),
+        ("--position-share", "half"),
+    ],
 )
 def test_bad_training_options_exit_2_before_reading_anything(tmp_path, option, value):
     path = thin_csv(tmp_path, favor=12)
     result = run(["train", str(path), "--out", str(tmp_path), option, value], tmp_path)
     assert result.exit_code == 2, result.output
     assert option in result.output and "Traceback" not in result.output
+
+
+def test_position_share_is_recorded_in_the_manifest(tmp_path):
+    path = thin_csv(tmp_path, favor=12)
+    out = tmp_path / "out"
+    args = ["train", str(path), "--out", str(out), "--name", "p", "--cv", "0"]
+    result = run([*args, "--min-per-class", "5", "--position-share", "0.3"], out)
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "p" / "manifest.json").read_text())["recipe"]["position_share"] == 0.3
 
 
 def test_fitting_on_too_few_examples_raises_a_clear_error_not_sklearns(tmp_path):

@@ -22,6 +22,18 @@ def _fine_tuning(manifest: dict) -> list[str]:
     ]
 
 
+def _position_share(manifest: dict) -> list[str]:
+    share = manifest["recipe"].get("position_share")
+    if share is None:
+        return []
+    return [
+        "",
+        f"Stance probabilities assume that {share:.0%} of the quotes scored take a position on a "
+        "target (favor and against in their training proportion): corrected from the training "
+        "rows' frequencies by the label shift correction of Saerens et al. (2002).",
+    ]
+
+
 def write_card(directory: Path, manifest: dict) -> None:
     """Write card.md and one confusion-matrix PNG per evaluated head into `directory`."""
     metrics = manifest.get("metrics") or {}
@@ -34,6 +46,7 @@ def write_card(directory: Path, manifest: dict) -> None:
         "fused with word and character n-gram TF-IDF, calibrated "
         f"({manifest['recipe'].get('calibration')}).",
         *_fine_tuning(manifest),
+        *_position_share(manifest),
         "",
         "## Data",
         "",

@@ -95,6 +95,14 @@ class LabeledQuotes:
             for target, rows in self.frame.groupby("target")
         }
 
+    def stance_frequencies(self) -> dict[str, dict[str, float]]:
+        """Each target's share of its rows per stance label (summing to 1 per target): the class
+        prior the calibrated heads learn from these rows."""
+        return {
+            target: {label: count / sum(counts.values()) for label, count in counts.items()}
+            for target, counts in self.counts().items()
+        }
+
     def sentiment_rows(self) -> pd.DataFrame:
         """One row per distinct labeled text with its sentiment."""
         rows = self.frame.dropna(subset=["sentiment"])

@@ -22,48 +22,68 @@ from training.scorer import QuoteBatch, StanceScorer, UnknownTargetError
 from training.scores import POOLED, SENTIMENT_LABELS, STANCE_LABELS
 
 
-def label_metrics(gold, predicted, labels: tuple[str, ...]) -> dict:
-    """Accuracy, macro-F1, per-class precision/recall/F1/support and the confusion matrix."""
+def label_metrics(gold, predicted, labels: tuple[str, ...], weights=None) -> dict:
+    """Accuracy, macro-F1, per-class precision/recall/F1/support and the confusion matrix;
+    `weights` (one per row) weigh the rows in all but `n`."""
     gold, predicted = list(gold), list(predicted)
     precision, recall, f1, support = precision_recall_fscore_support(
-        gold, predicted, labels=list(labels), zero_division=0
+        gold, predicted, labels=list(labels), zero_division=0, sample_weight=weights
+    )
+    macro_f1 = f1_score(
+        gold,
+        predicted,
+        labels=list(labels),
+        average="macro",
+        zero_division=0,
+        sample_weight=weights,
     )
     return {
         "n": len(gold),
-        "accuracy": round(float(accuracy_score(gold, predicted)), 4),
-        "macro_f1": round(
-            float(f1_score(gold, predicted, labels=list(labels), average="macro", zero_division=0)),
-            4,
-        ),
+        "accuracy": round(float(accuracy_score(gold, predicted, sample_weight=weights)), 4),
+        "macro_f1": round(float(macro_f1), 4),
         "per_class": {
             label: {
                 "precision": round(float(p), 4),
                 "recall": round(float(r), 4),
                 "f1": round(float(f), 4),
-                "support": int(s),
+                "support": round(float(s), 4) if weights is not None else int(s),
             }
             for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)
         },
         "labels": list(labels),
-        "confusion": confusion_matrix(gold, predicted, labels=list(labels)).tolist(),
+        "confusion": confusion_matrix(
+            gold, predicted, labels=list(labels), sample_weight=weights
+        ).tolist(),
     }
 
 
-def stance_metrics(gold, predicted) -> dict:
+def stance_metrics(gold, predicted, weights=None) -> dict:
     """Label metrics plus F_avg: the mean F1 of favor and against (SemEval-2016 / TweetEval)."""
-    metrics = label_metrics(gold, predicted, STANCE_LABELS)
+    metrics = label_metrics(gold, predicted, STANCE_LABELS, weights)
     per_class = metrics["per_class"]
     metrics["f_avg"] = round((per_class["favor"]["f1"] + per_class["against"]["f1"]) / 2, 4)
     return metrics
 
 
-def report(stance_rows: pd.DataFrame, sentiment_rows: pd.DataFrame | None) -> dict:
-    """Metrics per target, pooled over targets, and for sentiment, from gold/predicted columns."""
-    stance = {
-        target: stance_metrics(rows["stance"], rows["predicted"])
-        for target, rows in stance_rows.groupby("target", sort=True)
-    }
-    stance[POOLED] = stance_metrics(stance_rows["stance"], stance_rows["predicted"])
+def report(
+    stance_rows: pd.DataFrame,
+    sentiment_rows: pd.DataFrame | None,
+    reweight_to: dict[str, dict[str, float]] | None = None,
+) -> dict:
+    """Metrics per target, pooled over targets, and for sentiment, from gold/predicted columns.
+
+    With `reweight_to`, the stance metrics of each target it names are those of data in which
+    the stance labels have its shares: each row is weighted by its gold label's share in the
+    prior over its share in `stance_rows` (importance weighting under label shift, the gold
+    label's p(text | label) assumed unchanged). Sentiment is not reweighted.
+    """
+    weights = None if reweight_to is None else _label_shift_weights(stance_rows, reweight_to)
+    stance = {}
+    for target, where in stance_rows.groupby("target", sort=True).indices.items():
+        rows = stance_rows.iloc[where]
+        target_weights = None if weights is None else weights[where]
+        stance[target] = stance_metrics(rows["stance"], rows["predicted"], target_weights)
+    stance[POOLED] = stance_metrics(stance_rows["stance"], stance_rows["predicted"], weights)
     result = {"stance": stance, "sentiment": None}
     if sentiment_rows is not None and len(sentiment_rows):
         result["sentiment"] = label_metrics(
@@ -72,8 +92,28 @@ def report(stance_rows: pd.DataFrame, sentiment_rows: pd.DataFrame | None) -> di
     return result
 
 
-def evaluate(model: StanceModel | StanceScorer, quotes: LabeledQuotes) -> dict:
+def _label_shift_weights(stance_rows: pd.DataFrame, prior: dict) -> np.ndarray:
+    """Per row: its gold label's share in `prior` (renormalised over the labels present) over
+    its share among the rows of its target; 1 for targets `prior` does not name."""
+    weights = np.ones(len(stance_rows))
+    for target, shares in prior.items():
+        rows = (stance_rows["target"] == target).to_numpy()
+        observed = stance_rows["stance"][rows].value_counts(normalize=True)
+        total = sum(shares.get(label, 0) for label in observed.index)
+        weights[rows] = [
+            shares.get(label, 0) / total / observed[label] for label in stance_rows["stance"][rows]
+        ]
+    return weights
+
+
+def evaluate(
+    model: StanceModel | StanceScorer,
+    quotes: LabeledQuotes,
+    reweight_to: dict[str, dict[str, float]] | None = None,
+) -> dict:
     """Metrics of a fitted model on labeled (held-out) data; targets the model lacks are skipped.
+    With `reweight_to` (stance label shares per target), stance metrics are reweighted to them
+    (`report`).
 
     Raises `UnknownTargetError` when the model has none of the data's targets (nothing to
     measure).
@@ -96,7 +136,7 @@ def evaluate(model: StanceModel | StanceScorer, quotes: LabeledQuotes) -> dict:
         sentiment["predicted"] = [scores[t].sentiment.label for t in sentiment["text"]]
     else:
         sentiment = None
-    result = report(frame, sentiment)
+    result = report(frame, sentiment, reweight_to)
     result["skipped_targets"] = sorted(set(quotes.targets) - set(model.targets))
     return result
 

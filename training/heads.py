@@ -2,11 +2,13 @@
 
 `StanceModel` fits scikit-learn pipelines: features (the sentence embedding fused with word and
 character n-gram tf-idf) into a class-balanced logistic regression, calibrated. Scoring needs
-only what they learned: the n-gram vocabularies and idf weights, the coefficients, and the
-calibration maps. `Heads.from_model` exports them, `Heads.save`/`Heads.load` keep them in one
-`.npz` file (no pickle), and `Heads.probabilities` computes what the pipelines' `predict_proba`
-computes (equal within 1e-12, tests/test_bundle.py) without importing scikit-learn or SciPy,
-which would cost a scoring process about 1.5 s and 200 MB at start-up.
+only what they learned: the n-gram vocabularies and idf weights, the coefficients, the
+calibration maps, and a stance head's correction to a declared position share (`prior_ratio`,
+see `StanceModel.position_share`; applied after calibration). `Heads.from_model` exports them,
+`Heads.save`/`Heads.load` keep them in one `.npz` file (no pickle), and `Heads.probabilities`
+computes what the pipelines' `predict_proba` computes (equal within 1e-12 before the prior
+correction, tests/test_bundle.py) without importing scikit-learn or SciPy, which would cost a
+scoring process about 1.5 s and 200 MB at start-up.
 
 Each text's features and probabilities are computed row by row, never summed across rows, so a
 score is a function of the text alone whatever else is in its batch.
@@ -22,12 +24,13 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-FORMAT = 1
+FORMAT = 2  # 2: optional prior ratios per head (format 1 files are read as having none)
+READABLE_FORMATS = (1, 2)
 WORD_CACHE_SIZE = 50_000  # distinct words whose n-gram columns are kept (about 15 MB at most)
 
 
@@ -141,6 +144,9 @@ class LinearHead:
     intercept: np.ndarray  # (decision columns,)
     calibration: str | None  # None, "isotonic" or "sigmoid"
     calibrators: list[dict]  # per decision column: isotonic x/y thresholds, or sigmoid a/b
+    # Per class: the declared class prior over the training rows' frequency (label-shift
+    # correction, Saerens et al. 2002); None: the probabilities keep the training frequencies.
+    prior_ratio: np.ndarray | None = None
 
     def probabilities(self, vectors: np.ndarray, blocks: list[list[tuple]]) -> np.ndarray:
         """P(class) per text, columns in `classes` order; `blocks[i]` holds text i's n-gram
@@ -154,8 +160,13 @@ class LinearHead:
                 value += self.coef[:, offset + columns] @ values
             decision[i] = value + self.intercept
         if self.calibration is None:
-            return _logistic(decision)
-        return self._calibrated(decision)
+            probabilities = _logistic(decision)
+        else:
+            probabilities = self._calibrated(decision)
+        if self.prior_ratio is None:
+            return probabilities
+        adjusted = probabilities * self.prior_ratio
+        return adjusted / adjusted.sum(axis=1, keepdims=True)
 
     def _calibrated(self, decision: np.ndarray) -> np.ndarray:
         """One-vs-rest calibrated decision values, normalised (sklearn's calibration rule)."""
@@ -211,7 +222,11 @@ class Heads:
                 indices.append(seen[id(vectorizer)])
             return _linear_head(pipeline, features.embedding_weight, indices, vocabularies)
 
-        stance = {target: export(head) for target, head in model.heads_.items()}
+        stance = {}
+        for target, pipeline in model.heads_.items():
+            head = export(pipeline)
+            ratio = model.prior_ratio(target, head.classes)
+            stance[target] = head if ratio is None else replace(head, prior_ratio=ratio)
         sentiment = export(model.sentiment_head_) if model.sentiment_head_ is not None else None
         return cls(vocabularies, stance, sentiment)
 
@@ -252,6 +267,8 @@ class Heads:
             for k, calibrator in enumerate(head.calibrators):
                 for key, value in calibrator.items():
                     arrays[f"{prefix}calibrator{k}_{key}"] = np.asarray(value, dtype=np.float64)
+            if head.prior_ratio is not None:
+                arrays[prefix + "prior_ratio"] = head.prior_ratio
             entry = {
                 "classes": head.classes,
                 "embedding_weight": head.embedding_weight,
@@ -259,6 +276,7 @@ class Heads:
                 "offsets": head.offsets,
                 "calibration": head.calibration,
                 "calibrator_keys": [sorted(c) for c in head.calibrators],
+                "prior_ratio": head.prior_ratio is not None,
                 "prefix": prefix,
             }
             if name:
@@ -278,8 +296,10 @@ class Heads:
             layout = json.loads(str(arrays["layout"]))
         except (OSError, ValueError, KeyError) as error:
             raise HeadsFormatError(f"{path} is not a heads file: {error}") from error
-        if layout.get("format") != FORMAT:
-            raise HeadsFormatError(f"{path} has heads format {layout.get('format')}, not {FORMAT}")
+        if layout.get("format") not in READABLE_FORMATS:
+            raise HeadsFormatError(
+                f"{path} has heads format {layout.get('format')}, not one of {READABLE_FORMATS}"
+            )
         vocabularies = [
             NgramVocabulary(
                 spec["analyzer"],
@@ -307,6 +327,7 @@ class Heads:
                 arrays[prefix + "intercept"],
                 entry["calibration"],
                 calibrators,
+                arrays[prefix + "prior_ratio"] if entry.get("prior_ratio") else None,
             )
 
         stance = {name: head(entry) for name, entry in layout["stance"].items()}

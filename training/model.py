@@ -107,8 +107,19 @@ def _same_vectorizer(a: TfidfVectorizer, b: TfidfVectorizer) -> bool:
 class StanceModel(BaseEstimator):
     """Predicts favor/against/none per target and the sentiment of quotes.
 
-    Parameters are stored as given; `fit` learns `heads_`, `sentiment_head_`, `targets_` and
-    `embedding_`. The embedder is not pickled: a loaded model gets it back from `load_bundle`.
+    Parameters are stored as given; `fit` learns `heads_`, `sentiment_head_`, `targets_`,
+    `training_prior_` and `embedding_`. The embedder is not pickled: a loaded model gets it back
+    from `load_bundle`.
+
+    `position_share` (0 < s < 1) is the share of the quotes the model will score that take a
+    position (favor or against) on a target. A calibrated head's probabilities reproduce the
+    stance frequencies of its training rows; with a position share, each stance head's
+    probabilities are corrected to a prior in which positions have that share, favor and against
+    keeping their training proportion: favor and against multiplied by s / (their training
+    share), none by (1 - s) / (its training share), renormalised — the label-shift correction of
+    Saerens, Latinne & Decaestecker (2002, "Adjusting the outputs of a classifier to new a
+    priori probabilities"). None: the training frequencies stand. Why the default model declares
+    one: docs/training.md, "The stance prior".
     """
 
     def __init__(
@@ -121,6 +132,7 @@ class StanceModel(BaseEstimator):
         calibration_folds: int = 5,
         embedding_weight: float = 1.0,
         word_min_df: int = 1,
+        position_share: float | None = None,
         n_jobs: int = -1,
     ):
         self.embedder = embedder
@@ -131,6 +143,7 @@ class StanceModel(BaseEstimator):
         self.calibration_folds = calibration_folds
         self.embedding_weight = embedding_weight
         self.word_min_df = word_min_df
+        self.position_share = position_share
         self.n_jobs = n_jobs
 
     def __getstate__(self):
@@ -222,6 +235,8 @@ class StanceModel(BaseEstimator):
         fitted in parallel on `n_jobs` processes (-1: every core).
         """
         self.check_class_counts(quotes)
+        if self.position_share is not None and not 0 < self.position_share < 1:
+            raise ValueError(f"position_share must lie between 0 and 1, not {self.position_share}")
         self.__dict__.pop("_scorer", None)
         frame = quotes.frame
         if vectors is None:
@@ -258,9 +273,25 @@ class StanceModel(BaseEstimator):
         ]
         self.heads_ = {t: head for (t, _, _), head in zip(tasks, heads, strict=True) if t}
         self.targets_ = list(self.heads_)
+        self.training_prior_ = quotes.stance_frequencies()
         self.sentiment_head_ = heads[-1] if len(sentiment) else None
         share_vectorizers(self._all_heads())
         return self
+
+    def prior_ratio(self, target: str, classes: list[str]) -> np.ndarray | None:
+        """Per class of `target`'s head, its share under `position_share` over its training
+        share; None without a position share, or when the head was trained on positions alone
+        or none alone (nothing to shift). Models pickled before `position_share` have none."""
+        share = getattr(self, "position_share", None)
+        if share is None:
+            return None
+        trained = self.training_prior_[target]
+        positions = trained["favor"] + trained["against"]
+        if not 0 < positions < 1:
+            return None
+        return np.array(
+            [(1 - share) / (1 - positions) if c == "none" else share / positions for c in classes]
+        )
 
     def scorer(self) -> StanceScorer:
         """The fitted heads as arrays with this model's embedder: what bundles load and score."""
