@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import math
 import sys
 import traceback
 from contextlib import contextmanager
@@ -43,6 +44,17 @@ console, errors = _console(), _console(stderr=True)
 
 class BadInput(click.ClickException):
     exit_code = 2
+
+
+class FiniteFloatRange(click.FloatRange):
+    """`click.FloatRange` that also refuses NaN and infinities: NaN compares false with every
+    bound, so the range check alone lets it through to fail later with a traceback."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
 
 
 def bad_input_errors() -> tuple[type[Exception], ...]:
@@ -213,14 +225,14 @@ def labeled_csv_options(command):
 @click.option(
     "--C",
     "regularisation",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteFloatRange(min=0, min_open=True),
     default=1.0,
     show_default=True,
     help="Inverse regularisation strength of the heads.",
 )
 @click.option(
     "--position-share",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    type=FiniteFloatRange(0, 1, min_open=True, max_open=True),
     help="The share of the quotes you will score that take a position (favor or against) on a "
     "target, when it differs from the training data's: the stance probabilities are corrected "
     "to it (label shift; favor and against keep their training proportion). Default: the "

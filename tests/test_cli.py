@@ -216,6 +216,9 @@ def test_more_folds_than_the_data_allows_exits_2_naming_the_most_it_allows(tmp_p
         ("--position-share", "0"),
         ("--position-share", "1"),
         ("--position-share", "half"),
+        ("--position-share", "nan"),
+        ("--C", "nan"),
+        ("--C", "inf"),
     ],
 )
 def test_bad_training_options_exit_2_before_reading_anything(tmp_path, option, value):

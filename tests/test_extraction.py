@@ -235,6 +235,24 @@ def test_indirect_speech_with_said_that_and_according_to(nlp):
     ]
 
 
+def test_reports_and_a_persons_suggestions_are_speech_but_not_what_figures_suggest(nlp):
+    text = (
+        "The Baltic Courier reported that the ministry had doubled its order of air defence.\n"
+        "Ms Achterberg suggested that the alliance should meet its target sooner.\n"
+        "The figures suggest that the budget will double by 2030.\n"
+        "The company reported higher profits in the third quarter."
+    )
+    reported = [q for q in extract_quotes(text, nlp=nlp) if not q.direct]
+    assert [(q.quote, q.speaker, q.cue) for q in reported] == [
+        (
+            "the ministry had doubled its order of air defence",
+            "Baltic Courier",
+            "reported",
+        ),
+        ("the alliance should meet its target sooner", "Achterberg", "suggested"),
+    ]
+
+
 def test_calls_and_pledges_are_reported_by_what_they_ask_or_promise(nlp):
     text = (
         "The Latvian defence minister urged NATO allies to raise defence spending to three "

@@ -26,11 +26,18 @@ def _position_share(manifest: dict) -> list[str]:
     share = manifest["recipe"].get("position_share")
     if share is None:
         return []
+    trained = []
+    for target in manifest["targets"]:
+        counts = target["training_counts"]
+        positions = (counts["favor"] + counts["against"]) / max(sum(counts.values()), 1)
+        trained.append(f"{target['id']} {positions:.0%}")
     return [
         "",
         f"Stance probabilities assume that {share:.0%} of the quotes scored take a position on a "
-        "target (favor and against in their training proportion): corrected from the training "
-        "rows' frequencies by the label shift correction of Saerens et al. (2002).",
+        f"target (in the training rows: {', '.join(trained)}), favor and against keeping their "
+        "training odds: corrected from the training rows' frequencies by the label shift "
+        "correction of Saerens et al. (2002). The cross-validated metrics below are scored on "
+        "folds of the training rows, with the correction.",
     ]
 
 
@@ -87,7 +94,7 @@ def write_card(directory: Path, manifest: dict) -> None:
             _plot_confusion(directory / image, head, m)
             lines += [f"![confusion matrix {head}]({image})", ""]
     else:
-        lines.append("Not cross-validated (trained with --cv 0).")
+        lines += ["Not cross-validated (trained with --cv 0).", ""]
     lines += [
         "## Limits",
         "",
@@ -95,8 +102,9 @@ def write_card(directory: Path, manifest: dict) -> None:
         "not seen, so sarcasm and quotes that need the article's context are often wrong.",
         "- Trained on short news-register quotes; tweets, long paragraphs and other languages are "
         "out of domain.",
-        "- Probabilities are calibrated on the training data by cross-validation; treat them as "
-        "relative confidence when the input differs from it.",
+        "- Probabilities are calibrated on the training data by cross-validation"
+        + (", then corrected to the declared position share" if _position_share(manifest) else "")
+        + "; treat them as relative confidence when the input differs from it.",
         "",
     ]
     (directory / "card.md").write_text("\n".join(lines))

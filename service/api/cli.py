@@ -10,6 +10,7 @@ import click
 from service.api.config import ConfigError, ServiceConfig
 from service.api.server import ServeOptions, encoder_threads_per_worker, serve_dev
 from service.api.server import serve as serve_gunicorn
+from service.cli import FiniteFloatRange
 
 
 @click.command()
@@ -46,7 +47,7 @@ from service.api.server import serve as serve_gunicorn
 )
 @click.option(
     "--read-timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteFloatRange(min=0, min_open=True),
     default=30.0,
     show_default=True,
     envvar="STANCE_READ_TIMEOUT",

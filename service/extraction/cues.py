@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from spacy.tokens import Token
 
-from service.extraction.lexicon import REPORTING_VERBS, TELLING_VERBS
+from service.extraction.lexicon import PERSON_ONLY_VERBS, REPORTING_VERBS, TELLING_VERBS
 
 # Clauses that share the subject of the verb they hang from: "X reiterated ..., telling allies",
 # "X declined to comment, saying only", "X mocked Europe and said ...".
@@ -20,6 +20,11 @@ def is_reporting(token: Token) -> bool:
         return False
     if token.lemma_.lower() == "point":
         return any(c.dep_ == "prt" and c.lower_ == "out" for c in token.children)
+    if token.lemma_.lower() in PERSON_ONLY_VERBS:
+        subject = next((c for c in token.children if c.dep_ == "nsubj"), None)
+        return subject is not None and (
+            subject.ent_type_ == "PERSON" or subject.lower_ in ("he", "she", "i", "we")
+        )
     return True
 
 

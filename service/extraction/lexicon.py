@@ -5,17 +5,23 @@ def _words(block: str) -> frozenset[str]:
     return frozenset(block.split())
 
 
-# Verbs that introduce speech. "suggest", "show", "find" and "estimate" are left out on purpose:
-# their subjects are mostly studies and figures ("the data suggest that ..."), not speakers.
+# Verbs that introduce speech. "show", "find" and "estimate" are left out on purpose: their
+# subjects are mostly studies and figures ("the data show that ..."), not speakers; "suggest" is
+# speech only with a person for subject (`PERSON_ONLY_VERBS`). "report" is a newspaper's or an
+# agency's speech ("the Times reported that ..."); with a noun phrase for object ("reported higher
+# profits") it has no complement clause and reports nothing.
 REPORTING_VERBS = _words(
     """
     say tell add warn claim argue insist state announce explain note acknowledge admit confirm
     deny reveal stress emphasise emphasize predict promise pledge vow declare reply respond
     answer recall remark observe conclude agree write tweet post complain concede maintain
     reiterate assert allege caution accuse describe call brand label dismiss mock joke shout
-    urge ask point boast threaten counter protest lament
+    urge ask point boast threaten counter protest lament report suggest
     """
 )
+
+# Reporting verbs that report speech only when a person is their subject: "the data suggest".
+PERSON_ONLY_VERBS = frozenset({"suggest"})
 
 # Reporting verbs whose complement clause is never speech ("X called on ministers to ...").
 INDIRECT_EXCLUDED = frozenset({"call", "describe", "brand", "label", "accuse", "urge", "ask"})
