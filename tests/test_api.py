@@ -344,6 +344,7 @@ def test_model_endpoint_summarises_the_manifest(client, default_bundle):
     assert [t["id"] for t in body["targets"]] == default_bundle.model.targets
     assert body["embedding"]["fingerprint"] == default_bundle.manifest["embedding"]["fingerprint"]
     assert body["encoder"] == default_bundle.model.embedder.encoder.to_dict()
+    assert body["position_share"] == default_bundle.manifest["recipe"]["position_share"] == 0.45
     assert "path" not in body
 
 

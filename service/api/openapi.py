@@ -172,7 +172,8 @@ def openapi_document(config: ServiceConfig) -> dict:
                 "responses": {
                     "200": _json(
                         simple,
-                        "Version, targets, metrics, embedding model, and the encoder running it.",
+                        "Version, targets, metrics, embedding model, the encoder running it, and "
+                        "the position share its stance probabilities assume.",
                     ),
                     "401": unauthorized,
                     "503": not_ready,

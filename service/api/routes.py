@@ -157,6 +157,9 @@ def model_summary(bundle: Bundle) -> dict:
         "sentiment_labels": manifest.get("sentiment_labels", []),
         "embedding": manifest.get("embedding"),
         "encoder": bundle.model.embedder.encoder.to_dict(),
+        # The share of scored quotes the stance probabilities assume take a position (None: the
+        # training data's), `stance train --position-share`.
+        "position_share": (manifest.get("recipe") or {}).get("position_share"),
         "data": manifest.get("data"),
         "metrics": {
             "stance": metrics.get("stance"),
