@@ -7,7 +7,7 @@ texts joined from ../shared/real-quotes; the 300-quote test split is never read)
 real quotes; each candidate trains on the other four folds (plus the seed quotes unless it says
 otherwise) and is scored on the held-out fold. Prints stance F_avg per target, their mean and
 sentiment macro-F1 (x100, mean over folds), and the paired difference of each candidate against
-"synthetic + real" with its standard error over the folds: a candidate wins only by more than
+the default recipe with its standard error over the folds: a candidate wins only by more than
 about twice that. Stance is scored twice: on the held-out quotes as labeled (the pool's stance
 frequencies: few of its quotes take a position on defence spending) and reweighted to the seed
 quotes' stance frequencies (quotes about the targets, about half of them taking a position;
@@ -40,9 +40,15 @@ TARGETS = ("nato_spending", "russia_rapprochement")
 FOLDS = 5
 COLUMNS = ["text", "target", "stance", "sentiment", "file", "line"]
 SEEDS = ("quotes.csv",)
-# name: (StanceModel parameters, synthetic training files in seeds/, copies of each real row)
+# The default recipe's StanceModel parameters (`make model`: seed quotes + real train quotes,
+# `--position-share 0.45`); each candidate changes some of them.
+DEFAULT = {"position_share": 0.45}
+BASE = "default"
+# name: (StanceModel parameters over DEFAULT, synthetic training files in seeds/, copies of each
+# real row)
 CANDIDATES = {
-    "synthetic + real": ({}, SEEDS, 1),
+    BASE: ({}, SEEDS, 1),
+    "no position share": ({"position_share": None}, SEEDS, 1),
     "synthetic only": ({}, SEEDS, 0),
     "real only": ({}, (), 1),
     "real rows weighted x2": ({}, SEEDS, 2),
@@ -53,7 +59,6 @@ CANDIDATES = {
     "embedding weight 2": ({"embedding_weight": 2.0}, SEEDS, 1),
     "no character n-grams": ({"char_ngrams": None}, SEEDS, 1),
     "no word n-grams": ({"word_ngrams": None}, SEEDS, 1),
-    "position share 0.45": ({"position_share": 0.45}, SEEDS, 1),
     "embedding only, uncalibrated LR": (
         {"word_ngrams": None, "char_ngrams": None, "calibration": None},
         SEEDS,
@@ -75,7 +80,7 @@ def scores(params, seeds, copies, train, test, embedder, vectors, prior) -> list
     frames = [frame[COLUMNS] for frame in seeds]
     frames += [as_labeled_quotes(train).frame] * copies
     data = LabeledQuotes(pd.concat(frames, ignore_index=True), ["x"], "", {})
-    model = StanceModel(embedder=embedder, **params).fit(data, vectors)
+    model = StanceModel(embedder=embedder, **(DEFAULT | params)).fit(data, vectors)
     held_out = as_labeled_quotes(test)
     metrics, reweighted = evaluate(model, held_out), evaluate(model, held_out, prior)
     return [
@@ -93,10 +98,9 @@ def main(names: list[str], embedding_models: list[str]) -> None:
     unknown = set(names) - set(CANDIDATES)
     if unknown:
         sys.exit(f"unknown candidates {sorted(unknown)}; choose from {list(CANDIDATES)}")
-    base = "synthetic + real"
     encoders = {f"encoder {Path(m).name}": m for m in embedding_models}
     everything = not names and not encoders  # no candidate named: all of them
-    names = [base, *(n for n in CANDIDATES if n != base and (everything or n in names))]
+    names = [BASE, *(n for n in CANDIDATES if n != BASE and (everything or n in names))]
     files = sorted({name for _, synthetic, _ in CANDIDATES.values() for name in synthetic})
     seeds = {
         name: read_labeled_csv([ROOT / "seeds" / name], require_min=False).frame for name in files
@@ -104,7 +108,7 @@ def main(names: list[str], embedding_models: list[str]) -> None:
     texts = sorted(set(real["text"]).union(*(frame["text"] for frame in seeds.values())))
     prior = LabeledQuotes(seeds[SEEDS[0]], [], "", {}).stance_frequencies()
     # Each candidate's recipe and encoder: another encoder runs the default recipe.
-    recipes = {name: CANDIDATES[name] for name in names} | dict.fromkeys(encoders, CANDIDATES[base])
+    recipes = {name: CANDIDATES[name] for name in names} | dict.fromkeys(encoders, CANDIDATES[BASE])
     stock = get_embedder()
     embedders = dict.fromkeys(names, stock) | {n: get_embedder(m) for n, m in encoders.items()}
     names += list(encoders)
@@ -122,7 +126,7 @@ def main(names: list[str], embedding_models: list[str]) -> None:
                 scores(params, chosen, copies, train, test, embedders[name], vectors[name], prior)
             )
         print(f"fold {fold + 1}/{FOLDS} ({time.perf_counter() - started:.0f} s)", flush=True)
-    base = np.array(results["synthetic + real"])
+    base = np.array(results[BASE])
     print(f"{'candidate':34s}{'nato':>7s}{'russia':>8s}{'mean':>7s}{'sent':>7s}"
           f"{'diff mean':>16s}{'diff sent':>15s}")  # fmt: skip
     for name in names:
