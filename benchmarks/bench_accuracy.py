@@ -112,14 +112,13 @@ def real_report(scratch: Path, fine_tuned: bool) -> None:
     print(f"real news test split: {quotes} quotes ({len(train.frame)} train rows, "
           f"{len(seeds.frame)} seed rows)")  # fmt: skip
     header = "".join(f"{t:>22s}" for t in TARGETS)
-    views = {"as labeled": None, "reweighted to the seed quotes' stance frequencies": seeds}
-    for view, prior in views.items():
+    prior = seeds.stance_frequencies()
+    results = {name: evaluate(model, test, prior) for name, model in candidates.items() if model}
+    views = {"as labeled": "stance", "reweighted to the seed quotes' frequencies": "reweighted"}
+    for view, key in views.items():
         print(f"{view}:\n{'F_avg':26s}{header}{'mean':>8s}{'sentiment F1':>14s}")
-        for name, model in candidates.items():
-            if model is None:
-                continue
-            metrics = evaluate(model, test, prior and prior.stance_frequencies())
-            per_target = [100 * metrics["stance"][t]["f_avg"] for t in TARGETS]
+        for name, metrics in results.items():
+            per_target = [100 * metrics[key][t]["f_avg"] for t in TARGETS]
             cells = "".join(f"{f:22.1f}" for f in per_target)
             sentiment = 100 * metrics["sentiment"]["macro_f1"]
             print(f"{name:26s}{cells}{sum(per_target) / 2:8.1f}{sentiment:14.1f}")

@@ -81,12 +81,11 @@ def scores(params, seeds, copies, train, test, embedder, vectors, prior) -> list
     frames += [as_labeled_quotes(train).frame] * copies
     data = LabeledQuotes(pd.concat(frames, ignore_index=True), ["x"], "", {})
     model = StanceModel(embedder=embedder, **(DEFAULT | params)).fit(data, vectors)
-    held_out = as_labeled_quotes(test)
-    metrics, reweighted = evaluate(model, held_out), evaluate(model, held_out, prior)
+    metrics = evaluate(model, as_labeled_quotes(test), prior)
     return [
         *(100 * metrics["stance"][t]["f_avg"] for t in TARGETS),
         100 * metrics["sentiment"]["macro_f1"],
-        *(100 * reweighted["stance"][t]["f_avg"] for t in TARGETS),
+        *(100 * metrics["reweighted"][t]["f_avg"] for t in TARGETS),
     ]
 
 

@@ -152,3 +152,22 @@ def test_reweighted_metrics_equal_those_of_data_with_the_prior_frequencies():
             assert weighted["per_class"][label][measure] == repeated["per_class"][label][measure]
     plain = report(rows, None)["stance"]["t"]
     assert plain["per_class"]["favor"]["precision"] == pytest.approx(1 / 3, abs=1e-4)
+
+
+def test_evaluate_gives_the_reweighted_metrics_beside_those_as_labeled(plain, small_quotes):
+    from training import evaluate
+
+    prior = {"nato_spending": dict.fromkeys(STANCE_LABELS, 1 / 3)}
+    both = evaluate(plain, small_quotes, prior)
+    plain_metrics = evaluate(plain, small_quotes)
+    assert both["stance"] == plain_metrics["stance"]
+    assert set(both["reweighted"]) == {"nato_spending", "russia_rapprochement", "all"}
+    assert (
+        both["reweighted"]["russia_rapprochement"]
+        == plain_metrics["stance"]["russia_rapprochement"]
+    )
+    assert "reweighted" not in plain_metrics
+    supports = [
+        both["reweighted"]["nato_spending"]["per_class"][k]["support"] for k in STANCE_LABELS
+    ]
+    assert max(supports) - min(supports) < 1e-3  # a third of the weight for each label

@@ -112,7 +112,8 @@ def evaluate(
     reweight_to: dict[str, dict[str, float]] | None = None,
 ) -> dict:
     """Metrics of a fitted model on labeled (held-out) data; targets the model lacks are skipped.
-    With `reweight_to` (stance label shares per target), stance metrics are reweighted to them
+    With `reweight_to` (stance label shares per target), the result also holds under
+    "reweighted" the stance metrics of the same predictions reweighted to those shares
     (`report`).
 
     Raises `UnknownTargetError` when the model has none of the data's targets (nothing to
@@ -136,7 +137,9 @@ def evaluate(
         sentiment["predicted"] = [scores[t].sentiment.label for t in sentiment["text"]]
     else:
         sentiment = None
-    result = report(frame, sentiment, reweight_to)
+    result = report(frame, sentiment)
+    if reweight_to is not None:
+        result["reweighted"] = report(frame, None, reweight_to)["stance"]
     result["skipped_targets"] = sorted(set(quotes.targets) - set(model.targets))
     return result
 
