@@ -229,8 +229,9 @@ class _Tally:
     @classmethod
     def of(cls, summary: ActorSummary) -> _Tally:
         """The sums behind a summary (its means times its number of quotes)."""
-        sentiment = Counter(summary.sentiment["counts"])
-        net = summary.sentiment.get("net")
+        scored = summary.sentiment or {"counts": {}, "net": None}
+        sentiment = Counter(scored["counts"])
+        net = scored.get("net")
         return cls(
             quotes=summary.quotes,
             labels=Counter(summary.counts),
@@ -270,7 +271,7 @@ class ActorSummary:
     counts: dict[str, int]
     net_stance: float
     mean_confidence: float
-    sentiment: dict
+    sentiment: dict | None  # counts per label and net; None when no quote had a sentiment score
     first_date: str | None
     last_date: str | None
 
@@ -385,8 +386,10 @@ def _summary(key, tally: _Tally, types: dict[str, str]) -> ActorSummary:
         mean_confidence=round(tally.confidence / tally.quotes, 4),
         sentiment={
             "counts": {label: round(tally.sentiment[label]) for label in SENTIMENT_LABELS},
-            "net": round(tally.sentiment_net / scored, 4) if scored else None,
-        },
+            "net": round(tally.sentiment_net / scored, 4),
+        }
+        if scored
+        else None,
         first_date=tally.first_date,
         last_date=tally.last_date,
     )

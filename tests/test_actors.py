@@ -96,6 +96,24 @@ def test_summary_counts_net_stance_confidence_and_dates():
     assert summary.stance == "favor"  # tie broken by the positive net stance
 
 
+def test_without_sentiment_scores_the_summary_has_no_sentiment_not_zero_counts():
+    unfelt = QuoteScore(score(0.7, 0.1).stances, None)  # a model without a sentiment head
+    aggregator = ActorAggregator(ActorNames({}))
+    aggregator.add("A Minister", unfelt, "2025-02-13")
+    (summary,) = aggregator.summaries()
+    assert summary.sentiment is None and summary.to_dict()["sentiment"] is None
+    # Carried on, a summary without sentiment adds to quotes that have it.
+    later = ActorAggregator(ActorNames({}))
+    later.add_summary(summary)
+    later.add("A Minister", score(0.6, 0.2, "negative"), "2025-03-01")
+    (merged,) = later.summaries()
+    assert merged.quotes == 2
+    assert merged.sentiment == {
+        "counts": {"positive": 0, "negative": 1, "neutral": 0},
+        "net": pytest.approx(0.2 - 0.6),
+    }
+
+
 def test_quotes_without_a_stance_do_not_outvote_one_that_has_it():
     aggregator = ActorAggregator(ActorNames({}))
     aggregator.add("Speaker", score(0.1, 0.7))

@@ -437,3 +437,23 @@ def test_cli_undecodable_byte_late_in_a_file_names_file_and_line(tmp_path):
     assert result.exit_code == 2, result.output
     assert f"{path}:1101, column 4: byte 0xE9 is not valid utf-8" in result.output
     assert "pass --encoding" in result.output and "position" not in result.output
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+def test_a_summary_without_sentiment_scores_leaves_its_sentiment_fields_empty(tmp_path, suffix):
+    from service.actors import ActorAggregator
+    from service.batch.summary import write_summary
+    from training import LabelScore, QuoteScore
+
+    probabilities = {"favor": 0.7, "against": 0.1, "none": 0.2}
+    aggregator = ActorAggregator(ActorNames({}))
+    aggregator.add("A Minister", QuoteScore({"t": LabelScore("favor", probabilities)}, None), None)
+    path = tmp_path / f"summary{suffix}"
+    write_summary(aggregator.summaries(), path)
+    if suffix == ".csv":
+        (row,) = pd.read_csv(path).to_dict("records")
+        assert row["favor"] == 1
+        assert all(pd.isna(row[c]) for c in ("sentiment_positive", "sentiment_net"))
+    else:
+        (row,) = json.loads(path.read_text())
+        assert row["counts"]["favor"] == 1 and row["sentiment"] is None

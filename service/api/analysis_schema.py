@@ -112,8 +112,8 @@ def actor_summary_schema() -> dict:
             "stance": {"type": "string", "enum": list(STANCE_LABELS)},
             "net_stance": {"type": "number", "minimum": -1, "maximum": 1},
             "mean_confidence": {"type": "number", "minimum": 0, "maximum": 1},
-            "sentiment": {
-                "type": "object",
+            "sentiment": {  # null: no quote had a sentiment score (a model without its head)
+                "type": ["object", "null"],
                 "additionalProperties": False,
                 "required": ["counts", "net"],
                 "properties": {
@@ -305,14 +305,15 @@ def _summary_errors(item: dict, by: str | None, path: str) -> list[FieldError]:
         errors.append(FieldError(f"{path}.period", f"expected a {by} like the timeline's"))
     if item["quotes"] < 1:
         errors.append(FieldError(f"{path}.quotes", "must be at least 1"))
-    counts = [*item["counts"].values(), *item.get("sentiment", {}).get("counts", {}).values()]
+    sentiment = item.get("sentiment") or {}
+    counts = [*item["counts"].values(), *sentiment.get("counts", {}).values()]
     if any(count < 0 for count in counts):
         errors.append(FieldError(f"{path}.counts", "must not be negative"))
     ranges = {"net_stance": (-1, 1), "mean_confidence": (0, 1)}
     for name, (low, high) in ranges.items():
         if not low <= item[name] <= high:
             errors.append(FieldError(f"{path}.{name}", f"must be within [{low}, {high}]"))
-    net = item.get("sentiment", {}).get("net")
+    net = sentiment.get("net")
     if net is not None and not -1 <= net <= 1:
         errors.append(FieldError(f"{path}.sentiment.net", "must be within [-1, 1]"))
     if item.get("stance") not in (*STANCE_LABELS, None):
@@ -327,5 +328,5 @@ def _summary(item: dict) -> ActorSummary:
     values.setdefault("actor_type", None)
     values.setdefault("first_date", None)
     values.setdefault("last_date", None)
-    values.setdefault("sentiment", {"counts": dict.fromkeys(SENTIMENT_LABELS, 0), "net": None})
+    values.setdefault("sentiment", None)
     return ActorSummary(**values)

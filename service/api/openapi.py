@@ -104,7 +104,11 @@ def _schemas(config: ServiceConfig) -> dict:
                     "description": "mean(P(favor) - P(against)) over the actor's quotes.",
                 },
                 "mean_confidence": {"type": "number"},
-                "sentiment": {"type": "object"},
+                "sentiment": {
+                    "type": ["object", "null"],
+                    "description": "Sentiment counts per label and net (mean P(positive) - "
+                    "P(negative)); null when no quote had a sentiment score.",
+                },
                 "first_date": _NULLABLE_STRING,
                 "last_date": _NULLABLE_STRING,
             },

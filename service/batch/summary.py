@@ -116,8 +116,9 @@ def _flat(summary: ActorSummary) -> dict:
     row = summary.to_dict()
     flat = {key: row[key] for key in CSV_FIELDS if key in row}
     flat.update(row["counts"])
-    flat.update({f"sentiment_{k}": v for k, v in row["sentiment"]["counts"].items()})
-    flat["sentiment_net"] = row["sentiment"]["net"]
+    sentiment = row["sentiment"] or {"counts": dict.fromkeys(SENTIMENT_LABELS), "net": None}
+    flat.update({f"sentiment_{k}": v for k, v in sentiment["counts"].items()})
+    flat["sentiment_net"] = sentiment["net"]
     return flat
 
 
