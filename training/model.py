@@ -115,8 +115,9 @@ class StanceModel(BaseEstimator):
     position (favor or against) on a target. A calibrated head's probabilities reproduce the
     stance frequencies of its training rows; with a position share, each stance head's
     probabilities are corrected to a prior in which positions have that share, favor and against
-    keeping their training proportion: favor and against multiplied by s / (their training
-    share), none by (1 - s) / (its training share), renormalised — the label-shift correction of
+    keeping their training proportion: favor and against both multiplied by s / (the training
+    share of positions, favor and against together), none by (1 - s) / (its training share),
+    renormalised — the label-shift correction of
     Saerens, Latinne & Decaestecker (2002, "Adjusting the outputs of a classifier to new a
     priori probabilities"). None: the training frequencies stand. Why the default model declares
     one: docs/training.md, "The stance prior".
